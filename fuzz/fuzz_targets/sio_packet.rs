@@ -1,0 +1,11 @@
+//! See `sio_socketio_proto`'s tests/harness/mod.rs for the input format and the checked properties
+//! (shared with the crate's regression test over fuzz/regressions/sio_packet/).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+#[path = "../../crates/socketio-proto/tests/harness/mod.rs"]
+mod harness;
+
+fuzz_target!(|data: &[u8]| {
+    harness::sio_packet(data);
+});
