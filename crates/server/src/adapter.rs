@@ -1,0 +1,594 @@
+//! Adapters: who receives a broadcast, and how server-wide operations reach other nodes.
+//!
+//! Every namespace owns one [`Adapter`]. [`LocalAdapter`] is the in-memory one: it knows the
+//! rooms of this node's sockets, delivers broadcasts to them (encoding each packet once), and
+//! keeps disconnected sessions for connection state recovery. A cluster adapter (Redis, …) wraps
+//! a `LocalAdapter`, overrides the operations that must cross nodes, and calls back into its
+//! local part for what arrives from other nodes. The server itself never needs to change.
+
+use std::{
+    collections::{HashMap, HashSet, VecDeque},
+    future::Future,
+    pin::Pin,
+    sync::{
+        Arc, Mutex, RwLock, Weak,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use sio_socketio_proto::{Packet, Value};
+use tokio::sync::mpsc;
+
+use crate::{
+    config::RecoveryConfig,
+    error::AdapterError,
+    handshake::Handshake,
+    namespace::Namespace,
+    socket::{AckSink, Socket},
+};
+
+/// A room name. Every socket is also in the room named by its id.
+pub type Room = String;
+
+/// A boxed future, for the asynchronous operations of [`Adapter`].
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Who a broadcast or a server-wide operation targets, and how.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BroadcastOptions {
+    /// Rooms to reach; empty means every socket of the namespace.
+    pub rooms: Vec<Room>,
+    /// Rooms whose sockets are left out.
+    pub except: Vec<Room>,
+    /// Delivery flags.
+    pub flags: BroadcastFlags,
+}
+
+/// Delivery flags of a broadcast.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BroadcastFlags {
+    /// Only this node's sockets (no cluster traffic).
+    pub local: bool,
+    /// The packet may be dropped for sockets that are not ready to take it.
+    pub volatile: bool,
+    /// Whether to compress (Node's `compress`); `None` means the default.
+    pub compress: Option<bool>,
+    /// How long to wait for acknowledgements.
+    pub timeout: Option<Duration>,
+}
+
+/// A socket as seen by `fetch_sockets`, on this node or another.
+#[derive(Debug, Clone)]
+pub struct SocketInfo {
+    /// Socket id.
+    pub id: String,
+    /// Its handshake.
+    pub handshake: Handshake,
+    /// Its rooms.
+    pub rooms: Vec<Room>,
+    /// Its `data`.
+    pub data: Value,
+}
+
+/// A disconnected socket kept for connection state recovery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// The socket id to give back.
+    pub sid: String,
+    /// The private session id the client presents.
+    pub pid: String,
+    /// Rooms to rejoin.
+    pub rooms: Vec<Room>,
+    /// The socket's `data`.
+    pub data: Value,
+    /// EVENT payloads (`[name, ...args, offset]`) the socket missed, filled in by `restore_session`.
+    pub missed_packets: Vec<(String, Vec<Value>)>,
+}
+
+/// Answers to a broadcast that asked for acknowledgements.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BroadcastAcks {
+    /// One argument list per socket that answered.
+    pub responses: Vec<Vec<Value>>,
+    /// How many sockets received the broadcast (on every node).
+    pub expected: usize,
+}
+
+impl BroadcastAcks {
+    /// Whether every receiver answered.
+    pub fn is_complete(&self) -> bool {
+        self.responses.len() >= self.expected
+    }
+}
+
+/// Where the answers of a broadcast with acknowledgements go.
+pub type AckCollector = mpsc::UnboundedSender<Vec<Value>>;
+
+/// A namespace's view of the cluster. See the module documentation.
+///
+/// Every method has a default that serves this node alone through [`Adapter::local`].
+pub trait Adapter: Send + Sync + 'static {
+    /// The in-memory part: this node's sockets and rooms.
+    fn local(&self) -> &LocalAdapter;
+
+    /// Sends `packet` (an EVENT) to the sockets `opts` selects, everywhere.
+    fn broadcast(&self, packet: Packet, opts: BroadcastOptions) {
+        self.local().broadcast(packet, &opts);
+    }
+
+    /// Sends `packet` asking every receiver for an acknowledgement, and waits for the answers
+    /// until `timeout`.
+    fn broadcast_with_ack(
+        &self,
+        packet: Packet,
+        opts: BroadcastOptions,
+        timeout: Duration,
+    ) -> BoxFuture<'static, BroadcastAcks> {
+        let (collector, answers) = mpsc::unbounded_channel();
+        let expected = self.local().broadcast_with_ack(packet, &opts, collector);
+        Box::pin(collect_acks(answers, expected, timeout))
+    }
+
+    /// Makes the selected sockets join `rooms`.
+    fn add_sockets(&self, opts: BroadcastOptions, rooms: Vec<Room>) {
+        self.local().add_sockets(&opts, &rooms);
+    }
+
+    /// Makes the selected sockets leave `rooms`.
+    fn del_sockets(&self, opts: BroadcastOptions, rooms: Vec<Room>) {
+        self.local().del_sockets(&opts, &rooms);
+    }
+
+    /// Disconnects the selected sockets (and their whole connection when `close`).
+    fn disconnect_sockets(&self, opts: BroadcastOptions, close: bool) {
+        self.local().disconnect_sockets(&opts, close);
+    }
+
+    /// The selected sockets, everywhere.
+    fn fetch_sockets(
+        &self,
+        opts: BroadcastOptions,
+    ) -> BoxFuture<'static, Result<Vec<SocketInfo>, AdapterError>> {
+        let sockets = self.local().fetch_sockets(&opts);
+        Box::pin(async move { Ok(sockets) })
+    }
+
+    /// Sends an event to the OTHER nodes' server-side handlers; with `ack_timeout`, waits for
+    /// one answer per node. A single node has no one to tell.
+    fn server_side_emit(
+        &self,
+        _event: String,
+        _args: Vec<Value>,
+        _ack_timeout: Option<Duration>,
+    ) -> BoxFuture<'static, Result<Vec<Vec<Value>>, AdapterError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Number of nodes in the cluster.
+    fn server_count(&self) -> BoxFuture<'static, usize> {
+        Box::pin(async { 1 })
+    }
+
+    /// Keeps a disconnected socket's state for recovery.
+    fn persist_session(&self, session: Session) {
+        self.local().persist_session(session);
+    }
+
+    /// Takes back a kept session with the packets missed since `offset`.
+    fn restore_session(&self, pid: String, offset: String) -> BoxFuture<'static, Option<Session>> {
+        let session = self.local().restore_session(&pid, &offset);
+        Box::pin(async move { session })
+    }
+
+    /// The namespace is going away (server shutdown).
+    fn close(&self) {}
+}
+
+/// Waits for `expected` answers, or for `timeout`.
+pub async fn collect_acks(
+    mut answers: mpsc::UnboundedReceiver<Vec<Value>>,
+    expected: usize,
+    timeout: Duration,
+) -> BroadcastAcks {
+    let mut responses = Vec::with_capacity(expected);
+    let deadline = tokio::time::Instant::now() + timeout;
+    while responses.len() < expected {
+        match tokio::time::timeout_at(deadline, answers.recv()).await {
+            Ok(Some(answer)) => responses.push(answer),
+            // Every receiver is gone (disconnected) or the time is up.
+            Ok(None) | Err(_) => break,
+        }
+    }
+    BroadcastAcks {
+        responses,
+        expected,
+    }
+}
+
+/// Creates a namespace's adapter around its [`LocalAdapter`].
+pub trait AdapterFactory: Send + Sync + 'static {
+    /// The adapter of namespace `local.namespace_name()`.
+    fn create(&self, local: LocalAdapter) -> Arc<dyn Adapter>;
+}
+
+/// The default: this node alone.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InMemory;
+
+impl AdapterFactory for InMemory {
+    fn create(&self, local: LocalAdapter) -> Arc<dyn Adapter> {
+        Arc::new(local)
+    }
+}
+
+impl Adapter for LocalAdapter {
+    fn local(&self) -> &LocalAdapter {
+        self
+    }
+}
+
+#[derive(Debug, Default)]
+struct Rooms {
+    members: HashMap<Room, HashSet<Arc<str>>>,
+    of_socket: HashMap<Arc<str>, HashSet<Room>>,
+}
+
+/// The in-memory adapter of one namespace on this node.
+#[derive(Debug)]
+pub struct LocalAdapter {
+    nsp: Weak<Namespace>,
+    name: String,
+    rooms: RwLock<Rooms>,
+    recovery: Option<RecoveryStore>,
+}
+
+impl LocalAdapter {
+    pub(crate) fn new(
+        nsp: Weak<Namespace>,
+        name: String,
+        recovery: Option<RecoveryConfig>,
+    ) -> Self {
+        LocalAdapter {
+            nsp,
+            name,
+            rooms: RwLock::new(Rooms::default()),
+            recovery: recovery.map(RecoveryStore::new),
+        }
+    }
+
+    /// The namespace this adapter serves.
+    pub fn namespace_name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether connection state recovery is on.
+    pub fn recovery_enabled(&self) -> bool {
+        self.recovery.is_some()
+    }
+
+    fn read_rooms(&self) -> std::sync::RwLockReadGuard<'_, Rooms> {
+        self.rooms.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_rooms(&self) -> std::sync::RwLockWriteGuard<'_, Rooms> {
+        self.rooms.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Adds a socket to rooms.
+    pub fn add_all(&self, id: &str, rooms: &[Room]) {
+        let id: Arc<str> = Arc::from(id);
+        let mut state = self.write_rooms();
+        for room in rooms {
+            state
+                .members
+                .entry(room.clone())
+                .or_default()
+                .insert(id.clone());
+        }
+        state
+            .of_socket
+            .entry(id)
+            .or_default()
+            .extend(rooms.iter().cloned());
+    }
+
+    /// Removes a socket from a room.
+    pub fn del(&self, id: &str, room: &str) {
+        let mut state = self.write_rooms();
+        if let Some(members) = state.members.get_mut(room) {
+            members.remove(id);
+            if members.is_empty() {
+                state.members.remove(room);
+            }
+        }
+        if let Some(rooms) = state.of_socket.get_mut(id) {
+            rooms.remove(room);
+        }
+    }
+
+    /// Removes a socket from every room.
+    pub fn del_all(&self, id: &str) {
+        let mut state = self.write_rooms();
+        let Some(rooms) = state.of_socket.remove(id) else {
+            return;
+        };
+        for room in rooms {
+            if let Some(members) = state.members.get_mut(&room) {
+                members.remove(id);
+                if members.is_empty() {
+                    state.members.remove(&room);
+                }
+            }
+        }
+    }
+
+    /// The rooms of a local socket.
+    pub fn socket_rooms(&self, id: &str) -> Vec<Room> {
+        self.read_rooms()
+            .of_socket
+            .get(id)
+            .map(|rooms| rooms.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every room that has a local socket.
+    pub fn all_rooms(&self) -> Vec<Room> {
+        self.read_rooms().members.keys().cloned().collect()
+    }
+
+    /// Ids of the local sockets `opts` selects.
+    pub fn socket_ids(&self, opts: &BroadcastOptions) -> Vec<Arc<str>> {
+        self.selected(opts)
+            .into_iter()
+            .map(|s| s.id_arc())
+            .collect()
+    }
+
+    /// The local sockets `opts` selects: members of any of its rooms (each once), or all
+    /// sockets when it names none, minus members of its `except` rooms.
+    fn selected(&self, opts: &BroadcastOptions) -> Vec<Arc<Socket>> {
+        let Some(nsp) = self.nsp.upgrade() else {
+            return Vec::new();
+        };
+        let state = self.read_rooms();
+        let excluded = |id: &str| {
+            opts.except
+                .iter()
+                .any(|room| state.members.get(room).is_some_and(|m| m.contains(id)))
+        };
+        if opts.rooms.is_empty() {
+            return nsp
+                .sockets()
+                .into_iter()
+                .filter(|socket| !excluded(socket.id()))
+                .collect();
+        }
+        let mut seen: HashSet<&str> = HashSet::new();
+        let mut ids = Vec::new();
+        for room in &opts.rooms {
+            for id in state.members.get(room).into_iter().flatten() {
+                if seen.insert(id) && !excluded(id) {
+                    ids.push(id.clone());
+                }
+            }
+        }
+        drop(state);
+        ids.iter().filter_map(|id| nsp.socket(id)).collect()
+    }
+
+    /// Delivers an EVENT to the local sockets `opts` selects, encoding it once. With recovery
+    /// on, a non-volatile event gets an offset as its last argument and is kept for replay.
+    pub fn broadcast(&self, mut packet: Packet, opts: &BroadcastOptions) {
+        if let (
+            Some(store),
+            Packet::Event {
+                id: None,
+                event,
+                args,
+                ..
+            },
+        ) = (&self.recovery, &mut packet)
+            && !opts.flags.volatile
+        {
+            let offset = store.next_offset();
+            args.push(Value::from(offset.as_str()));
+            store.keep_packet(offset, opts, event.clone(), args.clone());
+        }
+        self.deliver(&packet, opts);
+    }
+
+    /// Delivers an EVENT to the local sockets `opts` selects, as it is (no offset): what a
+    /// cluster adapter calls for a broadcast received from another node.
+    pub fn deliver(&self, packet: &Packet, opts: &BroadcastOptions) {
+        let Some(nsp) = self.nsp.upgrade() else {
+            return;
+        };
+        let receivers = self.selected(opts);
+        if receivers.is_empty() {
+            return;
+        }
+        let Some(encoded) = nsp.encode_broadcast(packet) else {
+            return;
+        };
+        for socket in receivers {
+            socket.deliver_encoded(packet, &encoded, opts.flags.volatile);
+        }
+    }
+
+    /// Delivers an EVENT that asks each receiver for an acknowledgement, whose answers go to
+    /// `collector`. Returns how many local sockets received it.
+    pub fn broadcast_with_ack(
+        &self,
+        mut packet: Packet,
+        opts: &BroadcastOptions,
+        collector: AckCollector,
+    ) -> usize {
+        let Some(nsp) = self.nsp.upgrade() else {
+            return 0;
+        };
+        let receivers = self.selected(opts);
+        if receivers.is_empty() {
+            return 0;
+        }
+        let ack_id = nsp.next_ack_id();
+        if let Packet::Event { id, .. } = &mut packet {
+            *id = Some(ack_id);
+        }
+        let Some(encoded) = nsp.encode_broadcast(&packet) else {
+            return 0;
+        };
+        let mut count = 0;
+        for socket in receivers {
+            socket.expect_ack(ack_id, AckSink::Broadcast(collector.clone()));
+            if socket.deliver_encoded(&packet, &encoded, opts.flags.volatile) {
+                count += 1;
+            } else {
+                socket.forget_ack(ack_id);
+            }
+        }
+        count
+    }
+
+    /// Makes the selected local sockets join `rooms`.
+    pub fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        for socket in self.selected(opts) {
+            socket.join(rooms.to_vec());
+        }
+    }
+
+    /// Makes the selected local sockets leave `rooms`.
+    pub fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
+        for socket in self.selected(opts) {
+            for room in rooms {
+                socket.leave(room);
+            }
+        }
+    }
+
+    /// Disconnects the selected local sockets.
+    pub fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
+        for socket in self.selected(opts) {
+            socket.disconnect(close);
+        }
+    }
+
+    /// The selected local sockets' details.
+    pub fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
+        self.selected(opts)
+            .into_iter()
+            .map(|socket| socket.info())
+            .collect()
+    }
+
+    /// Runs this node's server-side handlers for an event from another node. `ack` receives the
+    /// handler's answer when the sender asked for one.
+    pub fn on_server_side_emit(&self, event: String, args: Vec<Value>, ack: Option<AckCollector>) {
+        if let Some(nsp) = self.nsp.upgrade() {
+            nsp.run_server_side_handlers(event, args, ack);
+        }
+    }
+
+    /// Keeps a session (in memory) for recovery.
+    pub fn persist_session(&self, session: Session) {
+        if let Some(store) = &self.recovery {
+            store.persist(session);
+        }
+    }
+
+    /// Takes back a session kept in memory, with the packets missed since `offset`.
+    pub fn restore_session(&self, pid: &str, offset: &str) -> Option<Session> {
+        self.recovery.as_ref()?.restore(pid, offset)
+    }
+}
+
+#[derive(Debug)]
+struct StoredPacket {
+    offset: String,
+    kept_at: Instant,
+    rooms: Vec<Room>,
+    except: Vec<Room>,
+    event: String,
+    args: Vec<Value>,
+}
+
+#[derive(Debug)]
+struct RecoveryStore {
+    max_age: Duration,
+    prefix: String,
+    counter: AtomicU64,
+    sessions: Mutex<HashMap<String, (Session, Instant)>>,
+    packets: Mutex<VecDeque<StoredPacket>>,
+}
+
+impl RecoveryStore {
+    fn new(config: RecoveryConfig) -> Self {
+        RecoveryStore {
+            max_age: config.max_disconnection_duration,
+            // Offsets only need to be unique within this process's lifetime.
+            prefix: format!("{:x}", rand::random::<u32>()),
+            counter: AtomicU64::new(0),
+            sessions: Mutex::new(HashMap::new()),
+            packets: Mutex::new(VecDeque::new()),
+        }
+    }
+
+    fn next_offset(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("{}-{n:x}", self.prefix)
+    }
+
+    fn keep_packet(
+        &self,
+        offset: String,
+        opts: &BroadcastOptions,
+        event: String,
+        args: Vec<Value>,
+    ) {
+        let now = Instant::now();
+        let mut packets = self.packets.lock().unwrap_or_else(|e| e.into_inner());
+        while packets
+            .front()
+            .is_some_and(|p| now.duration_since(p.kept_at) > self.max_age)
+        {
+            packets.pop_front();
+        }
+        packets.push_back(StoredPacket {
+            offset,
+            kept_at: now,
+            rooms: opts.rooms.clone(),
+            except: opts.except.clone(),
+            event,
+            args,
+        });
+    }
+
+    fn persist(&self, session: Session) {
+        let now = Instant::now();
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.retain(|_, (_, at)| now.duration_since(*at) <= self.max_age);
+        sessions.insert(session.pid.clone(), (session, now));
+    }
+
+    fn restore(&self, pid: &str, offset: &str) -> Option<Session> {
+        let (mut session, at) = self
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(pid)?;
+        if at.elapsed() > self.max_age {
+            return None;
+        }
+        let packets = self.packets.lock().unwrap_or_else(|e| e.into_inner());
+        // An unknown offset means the packets the client missed are no longer all here.
+        let start = packets.iter().position(|p| p.offset == offset)? + 1;
+        let in_rooms = |rooms: &[Room]| rooms.iter().any(|r| session.rooms.contains(r));
+        session.missed_packets = packets
+            .iter()
+            .skip(start)
+            .filter(|p| (p.rooms.is_empty() || in_rooms(&p.rooms)) && !in_rooms(&p.except))
+            .map(|p| (p.event.clone(), p.args.clone()))
+            .collect();
+        Some(session)
+    }
+}

@@ -1,0 +1,104 @@
+//! One Engine.IO connection's Socket.IO state: its decoder and its namespace sockets.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use sio_engineio::Socket as Connection;
+use sio_socketio_proto::{Decoder, DecoderConfig, ProtocolVersion};
+use tokio::task::AbortHandle;
+
+use crate::{handler::SocketRef, socket::DisconnectReason};
+
+/// The Socket.IO state of one Engine.IO connection (Node's `Client`).
+#[derive(Debug, Default)]
+pub struct Client {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    protocol: Option<ProtocolVersion>,
+    decoder: Option<Decoder>,
+    sockets: HashMap<String, SocketRef>,
+    connect_timer: Option<AbortHandle>,
+}
+
+impl Client {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn init(&self, protocol: ProtocolVersion, max_attachments: usize) {
+        let mut state = self.lock();
+        state.protocol = Some(protocol);
+        state.decoder = Some(Decoder::new(DecoderConfig {
+            version: protocol,
+            max_attachments,
+        }));
+    }
+
+    /// The client's Socket.IO protocol revision.
+    pub fn protocol(&self) -> ProtocolVersion {
+        self.lock().protocol.unwrap_or(ProtocolVersion::V5)
+    }
+
+    pub(crate) fn with_decoder<T>(&self, f: impl FnOnce(&mut Decoder) -> T) -> Option<T> {
+        self.lock().decoder.as_mut().map(f)
+    }
+
+    pub(crate) fn socket(&self, nsp: &str) -> Option<SocketRef> {
+        self.lock().sockets.get(nsp).cloned()
+    }
+
+    pub(crate) fn is_connected_to(&self, nsp: &str) -> bool {
+        self.lock().sockets.contains_key(nsp)
+    }
+
+    pub(crate) fn has_sockets(&self) -> bool {
+        !self.lock().sockets.is_empty()
+    }
+
+    pub(crate) fn insert(&self, nsp: &str, socket: SocketRef) {
+        let mut state = self.lock();
+        state.sockets.insert(nsp.to_owned(), socket);
+        if let Some(timer) = state.connect_timer.take() {
+            timer.abort();
+        }
+    }
+
+    pub(crate) fn remove(&self, nsp: &str) {
+        self.lock().sockets.remove(nsp);
+    }
+
+    pub(crate) fn set_connect_timer(&self, timer: AbortHandle) {
+        self.lock().connect_timer = Some(timer);
+    }
+
+    /// Closes every socket of the connection (the connection itself is closing).
+    pub(crate) fn close_sockets(&self, reason: DisconnectReason) {
+        let sockets: Vec<SocketRef> = {
+            let mut state = self.lock();
+            if let Some(timer) = state.connect_timer.take() {
+                timer.abort();
+            }
+            state.sockets.values().cloned().collect()
+        };
+        for socket in sockets {
+            socket.close(reason);
+        }
+        let mut state = self.lock();
+        state.sockets.clear();
+        state.decoder = None;
+    }
+
+    /// Node's `Client._disconnect`: every socket leaves its namespace, then the connection closes.
+    pub(crate) fn disconnect_all(conn: &Arc<Connection<Client>>) {
+        let sockets: Vec<SocketRef> = conn.data.lock().sockets.values().cloned().collect();
+        for socket in sockets {
+            socket.disconnect(false);
+        }
+        conn.close();
+    }
+}
