@@ -55,9 +55,10 @@ impl ConnectError {
         }
     }
 
-    /// Adds `data` for the client.
-    pub fn with_data(mut self, data: Value) -> Self {
-        self.data = Some(data);
+    /// Adds `data` for the client: any serde value (a `Value` too). A value that cannot be
+    /// serialized is sent as `null`.
+    pub fn with_data<T: serde::Serialize>(mut self, data: T) -> Self {
+        self.data = Some(sio_socketio_proto::to_value(&data).unwrap_or(Value::Nil));
         self
     }
 }

@@ -23,6 +23,11 @@ pub struct Handshake {
 }
 
 impl Handshake {
+    /// The auth payload as a Rust type.
+    pub fn auth_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, sio_socketio_proto::ArgsError> {
+        sio_socketio_proto::from_value(self.auth.clone())
+    }
+
     /// A query parameter of the connection URL (percent-decoded).
     pub fn query(&self, name: &str) -> Option<String> {
         form_urlencoded::parse(self.url.query()?.as_bytes())

@@ -40,6 +40,20 @@ pub(crate) struct Behaviour {
 }
 
 impl Behaviour {
+    fn add_connection_handler(&self, handler: Arc<dyn ConnectionHandler>) {
+        self.connection
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handler);
+    }
+
+    fn add_middleware(&self, middleware: Arc<dyn Middleware>) {
+        self.middlewares
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(middleware);
+    }
+
     pub(crate) fn connection_handlers(&self) -> Vec<Arc<dyn ConnectionHandler>> {
         self.connection
             .read()
@@ -111,20 +125,12 @@ impl Namespace {
 
     /// Runs `handler` for each new socket.
     pub fn on_connection(&self, handler: impl ConnectionHandler) {
-        self.behaviour
-            .connection
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(handler));
+        self.behaviour.add_connection_handler(Arc::new(handler));
     }
 
     /// Adds a connection middleware; they run in order, and one that refuses stops the others.
     pub fn use_middleware(&self, middleware: impl Middleware) {
-        self.behaviour
-            .middlewares
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(middleware));
+        self.behaviour.add_middleware(Arc::new(middleware));
     }
 
     /// Handles events sent by OTHER nodes with [`Namespace::server_side_emit`].
@@ -170,6 +176,8 @@ impl Namespace {
         };
         if now_empty && let Some(on_empty) = &self.on_empty {
             on_empty(&self.name);
+            // The namespace is gone from the server, as in Node: so is its adapter's traffic.
+            self.adapter.close();
         }
     }
 
@@ -393,20 +401,12 @@ impl fmt::Debug for ParentNamespace {
 impl ParentNamespace {
     /// Runs `handler` for each new socket of any child.
     pub fn on_connection(&self, handler: impl ConnectionHandler) {
-        self.behaviour
-            .connection
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(handler));
+        self.behaviour.add_connection_handler(Arc::new(handler));
     }
 
     /// Adds a connection middleware for every child.
     pub fn use_middleware(&self, middleware: impl Middleware) {
-        self.behaviour
-            .middlewares
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::new(middleware));
+        self.behaviour.add_middleware(Arc::new(middleware));
     }
 
     /// The children created so far.
