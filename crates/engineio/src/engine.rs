@@ -130,8 +130,14 @@ impl<H: EngineHandler> Engine<H> {
     }
 
     /// Number of open sessions (Node's `clientsCount`).
+    ///
+    /// A closed polling session that waits for its client's last poll is not counted.
     pub fn session_count(&self) -> usize {
-        self.inner.sessions_read().len()
+        self.inner
+            .sessions_read()
+            .values()
+            .filter(|socket| socket.is_open())
+            .count()
     }
 
     /// The open session with this id.

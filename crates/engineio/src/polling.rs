@@ -96,15 +96,27 @@ async fn poll<D: Send + Sync + 'static>(
             Drained::Nothing => woken.await,
             Drained::Superseded => break (Vec::new(), Some(Outgoing::Noop)),
             Drained::Packets(packets) => break (packets, None),
+            // What a server close flushed goes alone, and the close packet with the next poll,
+            // as in Node: socket.io-client handles the messages of a payload on the next tick
+            // but its close packet at once, so together the messages would come after the
+            // disconnection (and be lost).
+            Drained::Closed {
+                packets,
+                client_closed: false,
+            } if !packets.is_empty() => break (packets, None),
             // A client that asked to close gets a noop; anything else tells the client we closed.
             Drained::Closed {
                 packets,
-                client_closed: true,
-            } => break (packets, Some(Outgoing::Noop)),
-            Drained::Closed { packets, .. } => {
+                client_closed,
+            } => {
                 // This poll takes the session's last packets: it may be forgotten now.
                 socket.final_poll.notify_one();
-                break (packets, Some(Outgoing::Close));
+                let last = if client_closed {
+                    Outgoing::Noop
+                } else {
+                    Outgoing::Close
+                };
+                break (packets, Some(last));
             }
         }
     };

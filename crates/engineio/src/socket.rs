@@ -357,13 +357,20 @@ impl<D: Send + Sync + 'static> Socket<D> {
         }
     }
 
-    /// Whether this closed session still has packets (the flushed outbox, then the close
-    /// packet) that only the client's next poll can take, no poll being pending now.
+    /// Whether this closed session still owes its client a last poll answer: the close packet
+    /// after a server close (and the flushed outbox before it), or, no poll being pending now,
+    /// the noop that acknowledges a client's close (its GET may arrive just after its POST of
+    /// `1`).
     pub(crate) fn awaits_final_poll(&self) -> bool {
         let state = self.lock();
         state.transport == TransportKind::Polling
-            && !state.poll_pending
-            && state.closed.is_some_and(CloseReason::flushes)
+            && match state.closed {
+                // Even with a poll pending: it answers the flushed packets alone, and the close
+                // packet waits for the next poll.
+                Some(reason) if reason.flushes() => true,
+                Some(CloseReason::TransportClose) => !state.poll_pending,
+                _ => false,
+            }
     }
 
     /// Handles one packet from the client, whatever the transport. A closed session ignores

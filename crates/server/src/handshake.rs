@@ -24,7 +24,9 @@ pub struct Handshake {
 
 impl Handshake {
     /// The auth payload as a Rust type.
-    pub fn auth_as<T: serde::de::DeserializeOwned>(&self) -> Result<T, sio_socketio_proto::ArgsError> {
+    pub fn auth_as<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<T, sio_socketio_proto::ArgsError> {
         sio_socketio_proto::from_value(self.auth.clone())
     }
 

@@ -304,11 +304,11 @@ impl ServerInner {
                     self.config.recovery,
                     on_empty,
                 );
-                parent
-                    .children
-                    .write()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(Arc::downgrade(&child));
+                let mut children = parent.children.write().unwrap_or_else(|e| e.into_inner());
+                // Children removed when they emptied are gone: forget them, or the list (and
+                // each dead child's allocation) grows with every name ever used.
+                children.retain(|child| child.strong_count() > 0);
+                children.push(Arc::downgrade(&child));
                 child
             })
             .clone();
@@ -551,5 +551,35 @@ impl EngineHandler for Dispatcher {
 
     fn on_close(&self, conn: &Arc<Connection<Client>>, reason: CloseReason) {
         conn.data.close_sockets(reason.into());
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    /// With cleanup on, a dynamic namespace that sees many names does not keep one entry per
+    /// name ever used.
+    #[test]
+    fn emptied_children_are_forgotten() {
+        let io = SocketIo::new(ServerConfig {
+            cleanup_empty_child_namespaces: true,
+            ..ServerConfig::default()
+        });
+        let parent = io.of_pattern("^/r-").unwrap();
+        for i in 0..5 {
+            let name = format!("/r-{i}");
+            let child = io.inner.find_namespace(&name, &Value::Nil).unwrap();
+            // What the child does when its last socket leaves.
+            (child.on_empty.as_ref().unwrap())(&name);
+        }
+        assert_eq!(parent.children().len(), 0);
+        assert_eq!(parent.children.read().unwrap().len(), 1);
     }
 }

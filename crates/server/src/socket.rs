@@ -625,10 +625,12 @@ impl SocketEmitter {
         self
     }
 
-    /// Sends an event.
+    /// Sends an event. With connection state recovery on, an event for a socket whose
+    /// transport is gone is kept for it (as in Node), so it arrives if the client recovers.
     pub fn emit<T: Serialize + ?Sized>(self, event: &str, args: &T) -> Result<(), EmitError> {
         let socket = &self.socket;
-        if !socket.connected() {
+        let recovery = socket.nsp.adapter().local().recovery_enabled();
+        if !socket.connected() && !recovery {
             return Err(EmitError::Disconnected);
         }
         let packet = Packet::Event {
@@ -637,8 +639,9 @@ impl SocketEmitter {
             event: event.to_owned(),
             args: to_args(args)?,
         };
-        if socket.nsp.adapter().local().recovery_enabled() {
-            // Through the adapter, so the packet gets an offset and is kept for replay.
+        if recovery {
+            // Through the adapter, so the packet gets an offset and is kept for replay (the
+            // socket's own room is part of its saved session).
             socket.nsp.validate_event(&packet)?;
             let opts = BroadcastOptions {
                 rooms: vec![socket.id.to_string()],
