@@ -1,0 +1,298 @@
+//! The Engine.IO client: one connection to one server, over long-polling and/or WebSocket,
+//! Engine.IO protocol v4 or v3.
+//!
+//! [`open`] performs the handshake and spawns one task that owns the connection: it runs the
+//! polling requests or the WebSocket, the upgrade from polling to WebSocket
+//! (`2probe`/`3probe`/`5`) and the heartbeat (answering the server's pings in v4, sending
+//! pings in v3). The caller talks to the task through an [`EngineSender`] and receives
+//! [`EngineEvent`]s.
+//!
+//! Every packet is encoded and decoded by `sio-engineio-proto`.
+
+mod conn;
+mod http;
+mod net;
+mod ws;
+
+use std::time::Duration;
+
+pub(crate) use self::http::HttpClient;
+pub use conn::open;
+pub use net::Proxy;
+pub(crate) use net::{Target, default_tls};
+pub(crate) use ws::{Ws, connect_ws};
+
+use ::http::HeaderMap;
+use bytes::Bytes;
+use sio_engineio_proto::Revision;
+use tokio::sync::mpsc;
+
+use crate::Transport;
+
+/// What a connection needs to know.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Host name or address.
+    pub host: String,
+    /// TCP port.
+    pub port: u16,
+    /// Use TLS (`https`/`wss`).
+    pub secure: bool,
+    /// TLS settings; `None` uses the webpki root certificates.
+    pub tls_config: Option<std::sync::Arc<rustls::ClientConfig>>,
+    /// An HTTP proxy to tunnel through with `CONNECT`.
+    pub proxy: Option<Proxy>,
+    /// Request path, `/socket.io/` by default.
+    pub path: String,
+    /// Extra query parameters sent with every request.
+    pub query: Vec<(String, String)>,
+    /// Extra HTTP headers sent with every request (and the WebSocket handshake).
+    pub headers: HeaderMap,
+    /// Transports in the order they are tried; the first one opens the connection, a later
+    /// WebSocket is reached by upgrading.
+    pub transports: Vec<Transport>,
+    /// `Some` forces the Engine.IO revision; `None` asks for v4 and falls back to v3 when the
+    /// server is an Engine.IO 3 server.
+    pub revision: Option<Revision>,
+    /// v3 only: ask the server for base64 instead of binary (`b64=1`).
+    pub force_base64: bool,
+    /// Add a `t=<unique>` cache-busting parameter to polling requests.
+    pub timestamp_requests: bool,
+    /// The name of that parameter.
+    pub timestamp_param: String,
+    /// Upgrade from polling to WebSocket when the server offers it.
+    pub upgrade: bool,
+    /// How long the handshake may take.
+    pub connect_timeout: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            host: "localhost".into(),
+            port: 80,
+            secure: false,
+            tls_config: None,
+            proxy: None,
+            path: "/socket.io/".into(),
+            query: Vec::new(),
+            headers: HeaderMap::new(),
+            transports: vec![Transport::Polling, Transport::Websocket],
+            revision: None,
+            force_base64: false,
+            timestamp_requests: true,
+            timestamp_param: "t".into(),
+            upgrade: true,
+            connect_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Why a connection could not be opened or went down.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// A socket error.
+    #[error("i/o error: {0}")]
+    Io(#[from] std::io::Error),
+    /// An HTTP-level failure.
+    #[error("http error: {0}")]
+    Http(String),
+    /// The server answered with an unexpected status.
+    #[error("server answered {status}: {body}")]
+    Status {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body.
+        body: String,
+    },
+    /// The server refused this Engine.IO revision (`{"code":5}`).
+    #[error("the server does not support Engine.IO {0}")]
+    UnsupportedRevision(Revision),
+    /// The TLS handshake failed.
+    #[error("tls error: {0}")]
+    Tls(String),
+    /// The proxy refused the tunnel.
+    #[error("proxy error: {0}")]
+    Proxy(String),
+    /// The WebSocket failed.
+    #[error("websocket error: {0}")]
+    WebSocket(String),
+    /// The server sent something that is not Engine.IO.
+    #[error("malformed Engine.IO data: {0}")]
+    Protocol(String),
+    /// The handshake took longer than the connect timeout.
+    #[error("connection timed out")]
+    Timeout,
+    /// No transport in the configuration.
+    #[error("no usable transport")]
+    NoTransport,
+}
+
+/// One message, as it travels inside an Engine.IO message packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    /// A text message.
+    Text(String),
+    /// A binary message.
+    Binary(Bytes),
+}
+
+/// Why a connection closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The server closed it (close packet, WebSocket close, session gone).
+    TransportClose,
+    /// A request or the socket failed.
+    TransportError(String),
+    /// No heartbeat in time.
+    PingTimeout,
+    /// The server sent something that could not be decoded.
+    ParseError(String),
+    /// [`EngineSender::close`] was called or every sender was dropped.
+    ForcedClose,
+}
+
+impl CloseReason {
+    /// The reason as the JavaScript client names it.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            CloseReason::TransportClose => "transport close",
+            CloseReason::TransportError(_) => "transport error",
+            CloseReason::PingTimeout => "ping timeout",
+            CloseReason::ParseError(_) => "parse error",
+            CloseReason::ForcedClose => "forced close",
+        }
+    }
+}
+
+/// What the connection task reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EngineEvent {
+    /// A message from the server.
+    Message(Frame),
+    /// The connection now runs over WebSocket.
+    Upgraded,
+    /// The connection is closed; nothing follows.
+    Closed(CloseReason),
+}
+
+/// What was agreed in the handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenInfo {
+    /// The Engine.IO session id.
+    pub sid: String,
+    /// The revision in use.
+    pub revision: Revision,
+    /// The transport the connection opened on.
+    pub transport: Transport,
+    /// Upgrades the server offered.
+    pub upgrades: Vec<String>,
+    /// Heartbeat interval.
+    pub ping_interval: Duration,
+    /// Heartbeat timeout.
+    pub ping_timeout: Duration,
+    /// The server's `maxPayload` (v4).
+    pub max_payload: Option<u64>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Command {
+    Send { frame: Frame, volatile: bool },
+    Close,
+}
+
+/// Sends to a connection; cheap to clone. Dropping every clone closes the connection.
+#[derive(Debug, Clone)]
+pub struct EngineSender {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+impl EngineSender {
+    pub(crate) fn new(tx: mpsc::UnboundedSender<Command>) -> Self {
+        Self { tx }
+    }
+
+    /// Queues a message. Returns `false` when the connection is gone.
+    pub fn send(&self, frame: Frame) -> bool {
+        self.tx
+            .send(Command::Send {
+                frame,
+                volatile: false,
+            })
+            .is_ok()
+    }
+
+    /// Queues a message that is dropped unless the transport can write it at once.
+    pub fn send_volatile(&self, frame: Frame) -> bool {
+        self.tx
+            .send(Command::Send {
+                frame,
+                volatile: true,
+            })
+            .is_ok()
+    }
+
+    /// Closes the connection (sends the close packet first).
+    pub fn close(&self) {
+        let _ = self.tx.send(Command::Close);
+    }
+
+    /// Whether the connection task is still running.
+    pub fn is_open(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
+
+/// An open connection.
+#[derive(Debug)]
+pub struct Engine {
+    /// The handshake.
+    pub info: OpenInfo,
+    /// To send and close.
+    pub sender: EngineSender,
+    /// What the server sends, then [`EngineEvent::Closed`].
+    pub events: mpsc::UnboundedReceiver<EngineEvent>,
+}
+
+impl EngineConfig {
+    pub(crate) fn target(&self) -> Result<Target, EngineError> {
+        let tls = match (&self.tls_config, self.secure) {
+            (_, false) => None,
+            (Some(config), true) => Some(config.clone()),
+            (None, true) => Some(default_tls()?),
+        };
+        Ok(Target {
+            host: self.host.clone(),
+            port: self.port,
+            tls,
+            proxy: self.proxy.clone(),
+        })
+    }
+}
+
+/// Builds `path?query` for a request.
+pub(crate) fn request_path(
+    path: &str,
+    params: &[(&str, &str)],
+    extra: &[(String, String)],
+) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in extra {
+        query.append_pair(k, v);
+    }
+    for (k, v) in params {
+        query.append_pair(k, v);
+    }
+    format!("{path}?{}", query.finish())
+}
+
+/// A cache-busting value: unique per process and request.
+pub(crate) fn timestamp() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let millis = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{millis:x}.{:x}", COUNTER.fetch_add(1, Ordering::Relaxed))
+}
