@@ -1,5 +1,8 @@
-//! `sio`: a Socket.IO server, and (in later releases) a client toolbox, on the command line.
+//! `sio`: a Socket.IO server and a toolbox for Socket.IO endpoints, on the command line.
 
+mod decode;
+mod output;
+mod probe;
 mod serve;
 
 use std::process::ExitCode;
@@ -19,10 +22,21 @@ enum Command {
     /// Run a ready Socket.IO server on the in-memory adapter.
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::ServeArgs),
+    /// Explain raw frames copied from DevTools: Engine.IO, Socket.IO (any revision), SignalR.
+    #[command(after_help = decode::EXAMPLES)]
+    Decode(decode::DecodeArgs),
+    /// Tell what an endpoint speaks and how to connect to it.
+    #[command(after_help = probe::EXAMPLES)]
+    Probe(probe::ProbeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Decoding needs no runtime; it reads its input synchronously.
+    let command = match cli.command {
+        Command::Decode(args) => return decode::run(args),
+        command => command,
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -30,16 +44,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+    runtime.block_on(async {
+        match command {
+            Command::Serve(args) => match serve::run(args).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(message) => {
+                    eprintln!("sio: {message}");
+                    ExitCode::FAILURE
+                }
+            },
+            Command::Probe(args) => probe::run(args).await,
+            Command::Decode(args) => decode::run(args),
         }
-    });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("sio: {message}");
-            ExitCode::FAILURE
-        }
-    }
+    })
 }

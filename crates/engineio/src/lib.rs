@@ -51,7 +51,7 @@ mod websocket;
 pub use config::{AllowRequest, Cookie, Cors, CorsOrigin, EngineConfig, TransportKind};
 pub use engine::{Engine, EngineHandler, RemoteAddr, Secure};
 pub use message::Message;
-pub use server::{listen, serve};
+pub use server::{listen, serve, serve_connection};
 pub use service::{BoxError, EngineBody, EngineLayer, EngineService, NotFound};
 pub use sid::Sid;
 pub use sio_engineio_proto::{Data, Revision};

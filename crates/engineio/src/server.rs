@@ -11,7 +11,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use tower_service::Service;
 
 use crate::{
-    engine::{Engine, EngineHandler, RemoteAddr},
+    engine::{Engine, EngineHandler, RemoteAddr, Secure},
     service::{BoxError, EngineService},
 };
 
@@ -63,7 +63,7 @@ where
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "could not set TCP_NODELAY");
         }
-        tokio::spawn(serve_connection(stream, peer, service.clone()));
+        tokio::spawn(serve_connection(stream, peer, false, service.clone()));
     }
 }
 
@@ -79,8 +79,15 @@ fn is_transient(error: &io::Error) -> bool {
         .is_some_and(|code| code == 24 || code == 23)
 }
 
-async fn serve_connection<S, B>(stream: tokio::net::TcpStream, peer: SocketAddr, service: S)
+/// Serves `service` on one accepted connection of any kind until it closes: HTTP/1.1 with
+/// upgrades, each request carrying [`RemoteAddr`] (and [`Secure`] when `secure`).
+///
+/// This is how to serve over TLS: accept TCP yourself, complete the rustls handshake (for
+/// example with `tokio_rustls::TlsAcceptor`), then hand the encrypted stream here with
+/// `secure = true`.
+pub async fn serve_connection<I, S, B>(io: I, peer: SocketAddr, secure: bool, service: S)
 where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
     S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
         + Clone
         + Send
@@ -92,6 +99,9 @@ where
 {
     let hyper_service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(RemoteAddr(peer));
+        if secure {
+            req.extensions_mut().insert(Secure);
+        }
         let mut service = service.clone();
         async move {
             std::future::poll_fn(|cx| service.poll_ready(cx)).await?;
@@ -100,7 +110,7 @@ where
     });
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .serve_connection(TokioIo::new(stream), hyper_service)
+        .serve_connection(TokioIo::new(io), hyper_service)
         .with_upgrades();
     if let Err(error) = connection.await {
         tracing::debug!(%error, %peer, "connection ended with an error");
