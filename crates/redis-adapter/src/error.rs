@@ -1,0 +1,30 @@
+//! Errors of the Redis adapters and emitter.
+
+/// Why an adapter or emitter could not be set up, or an operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Redis refused or dropped the connection, or answered with an error.
+    #[error(
+        "redis: {0} (is redis-server running at the URL given, and does it accept this client?)"
+    )]
+    Redis(#[from] redis::RedisError),
+    /// The arguments could not be turned into Socket.IO values.
+    #[error("arguments could not be serialized: {0}")]
+    Args(#[from] sio_server::proto::ArgsError),
+    /// `connect`, `disconnect`, … are reserved and cannot be emitted.
+    #[error("\"{0}\" is a reserved event name")]
+    ReservedEvent(String),
+    /// The subscriber connection did not come up in time.
+    #[error("redis subscriber connection not ready within {0:?}")]
+    SubscriberTimeout(std::time::Duration),
+}
+
+/// A message from another node that could not be read; it is dropped, nothing else is affected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum WireError {
+    #[error("malformed msgpack: {0}")]
+    Msgpack(String),
+    #[error("malformed JSON: {0}")]
+    Json(String),
+}

@@ -1,0 +1,42 @@
+//! Redis cluster adapters for [`sio_server`], wire-compatible with Node's
+//! `@socket.io/redis-adapter` and `@socket.io/redis-emitter`: Rust and Node servers can share one
+//! cluster, and a Node emitter reaches Rust servers' clients (and ours reaches Node's).
+//!
+//! - [`RedisAdapter`]: the classic pub/sub adapter (`createAdapter` of `@socket.io/redis-adapter` 8):
+//!   broadcasts with rooms and exceptions, acknowledgements from every node's clients,
+//!   `fetch_sockets`, `sockets_join`/`sockets_leave`, `disconnect_sockets`,
+//!   `server_side_emit` with acknowledgements, `server_count`.
+//! - [`Emitter`]: sends broadcasts, room changes and disconnections into the cluster from a
+//!   process that is not a server (`@socket.io/redis-emitter` 5).
+//!
+//! Redis restarts are survived: the adapter reconnects by itself and subscribes again, local
+//! clients are served meanwhile, and each outage is logged once.
+//!
+//! ```no_run
+//! use sio_redis_adapter::{PubSubConfig, RedisAdapter};
+//! use sio_server::{ServerConfig, SocketIo, SocketRef};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let adapter = RedisAdapter::connect("redis://127.0.0.1:6379", PubSubConfig::default()).await?;
+//! let io = SocketIo::with_adapter(ServerConfig::default(), adapter);
+//! io.on_connection(|socket: SocketRef| async move {
+//!     socket.join("news");
+//!     // Reaches the room's sockets on every node of the cluster.
+//!     let _ = socket.to("news").emit("joined", &socket.id());
+//! });
+//! io.listen("127.0.0.1:3000").await?;
+//! # Ok(()) }
+//! ```
+
+mod emitter;
+mod error;
+mod pubsub;
+mod redis_io;
+mod socket_info;
+mod value;
+mod wire;
+
+pub use emitter::{Emitter, EmitterOperator};
+pub use error::Error;
+pub use pubsub::{PubSubAdapter, PubSubConfig, RedisAdapter};
+pub use redis;

@@ -1,0 +1,323 @@
+//! The two Redis connections every adapter needs, and how they survive a Redis restart.
+//!
+//! - Commands and publishes go through a [`ConnectionManager`], which reconnects by itself.
+//!   Publishes are queued to one task that sends whatever is waiting as one pipeline: the
+//!   order of messages is kept, a broadcast costs no task and no round trip of its own, and a
+//!   handler never waits for Redis.
+//! - Subscriptions live on a dedicated pub/sub connection owned by one task. When it drops, the
+//!   task reconnects with a growing delay (at most one second) and subscribes again to every
+//!   channel and pattern it had. Messages are handed to the adapters in the order they arrive.
+//!
+//! While Redis is away the servers keep serving their own clients: what should have gone to
+//! other nodes is dropped, and each outage is logged once when it starts and once when it ends.
+
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use futures_util::StreamExt;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::error::Error;
+
+/// Most publishes waiting for Redis; beyond, new ones are dropped (Redis is down or too slow).
+const MAX_QUEUED: usize = 100_000;
+/// Most publishes sent in one pipeline.
+const BATCH: usize = 512;
+/// Longest wait between two reconnection attempts of the subscriber.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// How long `open` waits for the subscriber's first connection.
+const FIRST_CONNECT: Duration = Duration::from_secs(10);
+
+/// A message received on a subscribed channel (or through a pattern).
+#[derive(Debug)]
+pub(crate) struct Incoming {
+    /// The pattern it matched, for a pattern subscription.
+    pub pattern: Option<String>,
+    /// The channel it was published on.
+    pub channel: String,
+    /// Its bytes.
+    pub payload: Vec<u8>,
+}
+
+/// Called for every message, in order, on the subscriber task: must not block.
+pub(crate) type Handler = Arc<dyn Fn(Incoming) + Send + Sync>;
+
+#[derive(Debug)]
+enum SubCommand {
+    Subscribe(Vec<String>),
+    PSubscribe(Vec<String>),
+    Unsubscribe(Vec<String>),
+    PUnsubscribe(Vec<String>),
+}
+
+struct Publish {
+    channel: String,
+    payload: Vec<u8>,
+}
+
+/// The connections of one adapter factory (shared by all its namespaces).
+#[derive(Clone)]
+pub(crate) struct Connections {
+    conn: ConnectionManager,
+    publisher: mpsc::UnboundedSender<Publish>,
+    queued: Arc<AtomicUsize>,
+    overflow_logged: Arc<AtomicBool>,
+    subscriber: mpsc::UnboundedSender<SubCommand>,
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connections").finish_non_exhaustive()
+    }
+}
+
+impl Connections {
+    /// Connects (both connections must come up once), then keeps them up in the background.
+    pub(crate) async fn open(client: redis::Client, handler: Handler) -> Result<Self, Error> {
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(2)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500));
+        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let (publisher, publishes) = mpsc::unbounded_channel();
+        let queued = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(publish_loop(conn.clone(), publishes, queued.clone()));
+        let (subscriber, commands) = mpsc::unbounded_channel();
+        let (ready, first_connect) = oneshot::channel();
+        tokio::spawn(subscribe_loop(client, commands, handler, ready));
+        match tokio::time::timeout(FIRST_CONNECT, first_connect).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => return Err(Error::Redis(error)),
+            Ok(Err(_)) | Err(_) => return Err(Error::SubscriberTimeout(FIRST_CONNECT)),
+        }
+        Ok(Connections {
+            conn,
+            publisher,
+            queued,
+            overflow_logged: Arc::new(AtomicBool::new(false)),
+            subscriber,
+        })
+    }
+
+    /// A connection for commands that need an answer.
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    /// Queues a PUBLISH; never waits.
+    pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) {
+        if self.queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            if !self.overflow_logged.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    max = MAX_QUEUED,
+                    "too many messages waiting for redis: dropping messages to other nodes"
+                );
+            }
+            return;
+        }
+        self.overflow_logged.store(false, Ordering::Relaxed);
+        if self.publisher.send(Publish { channel, payload }).is_err() {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn subscribe(&self, channels: Vec<String>) {
+        let _ = self.subscriber.send(SubCommand::Subscribe(channels));
+    }
+
+    pub(crate) fn psubscribe(&self, patterns: Vec<String>) {
+        let _ = self.subscriber.send(SubCommand::PSubscribe(patterns));
+    }
+
+    pub(crate) fn unsubscribe(&self, channels: Vec<String>) {
+        let _ = self.subscriber.send(SubCommand::Unsubscribe(channels));
+    }
+
+    pub(crate) fn punsubscribe(&self, patterns: Vec<String>) {
+        let _ = self.subscriber.send(SubCommand::PUnsubscribe(patterns));
+    }
+
+    /// `PUBSUB NUMSUB channel`: how many connections are subscribed to `channel`.
+    pub(crate) async fn numsub(&self, channel: &str) -> Result<usize, redis::RedisError> {
+        let mut conn = self.conn();
+        let (_, count): (String, usize) = redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(channel)
+            .query_async::<Vec<(String, usize)>>(&mut conn)
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_default();
+        Ok(count)
+    }
+}
+
+async fn publish_loop(
+    mut conn: ConnectionManager,
+    mut publishes: mpsc::UnboundedReceiver<Publish>,
+    queued: Arc<AtomicUsize>,
+) {
+    let mut failing = false;
+    let mut batch = Vec::with_capacity(BATCH);
+    while publishes.recv_many(&mut batch, BATCH).await > 0 {
+        let mut pipe = redis::pipe();
+        for message in batch.drain(..) {
+            pipe.cmd("PUBLISH")
+                .arg(message.channel)
+                .arg(message.payload)
+                .ignore();
+        }
+        let count = pipe.len();
+        let result = pipe.exec_async(&mut conn).await;
+        queued.fetch_sub(count, Ordering::Relaxed);
+        match result {
+            Ok(()) if failing => {
+                tracing::info!("redis is reachable again: messages to other nodes flow again");
+                failing = false;
+            }
+            Ok(()) => {}
+            Err(error) if !failing => {
+                tracing::warn!(
+                    %error,
+                    "could not publish to redis: messages to other nodes are dropped until it is \
+                     back (local clients are still served; logged once per outage)"
+                );
+                failing = true;
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// What the subscriber is subscribed to, kept to subscribe again after a reconnection.
+#[derive(Default)]
+struct Subscriptions {
+    channels: BTreeSet<String>,
+    patterns: BTreeSet<String>,
+}
+
+impl Subscriptions {
+    fn record(&mut self, command: &SubCommand) {
+        match command {
+            SubCommand::Subscribe(c) => self.channels.extend(c.iter().cloned()),
+            SubCommand::PSubscribe(p) => self.patterns.extend(p.iter().cloned()),
+            SubCommand::Unsubscribe(c) => c.iter().for_each(|c| {
+                self.channels.remove(c);
+            }),
+            SubCommand::PUnsubscribe(p) => p.iter().for_each(|p| {
+                self.patterns.remove(p);
+            }),
+        }
+    }
+}
+
+async fn apply(
+    sink: &mut redis::aio::PubSubSink,
+    command: &SubCommand,
+) -> Result<(), redis::RedisError> {
+    match command {
+        SubCommand::Subscribe(c) if !c.is_empty() => sink.subscribe(c).await,
+        SubCommand::PSubscribe(p) if !p.is_empty() => sink.psubscribe(p).await,
+        SubCommand::Unsubscribe(c) if !c.is_empty() => sink.unsubscribe(c).await,
+        SubCommand::PUnsubscribe(p) if !p.is_empty() => sink.punsubscribe(p).await,
+        _ => Ok(()),
+    }
+}
+
+async fn subscribe_loop(
+    client: redis::Client,
+    mut commands: mpsc::UnboundedReceiver<SubCommand>,
+    handler: Handler,
+    ready: oneshot::Sender<Result<(), redis::RedisError>>,
+) {
+    let mut ready = Some(ready);
+    let mut subscriptions = Subscriptions::default();
+    let mut down = false;
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let connected = async {
+            let pubsub = client.get_async_pubsub().await?;
+            let (mut sink, stream) = pubsub.split();
+            let channels: Vec<String> = subscriptions.channels.iter().cloned().collect();
+            let patterns: Vec<String> = subscriptions.patterns.iter().cloned().collect();
+            apply(&mut sink, &SubCommand::Subscribe(channels)).await?;
+            apply(&mut sink, &SubCommand::PSubscribe(patterns)).await?;
+            Ok::<_, redis::RedisError>((sink, stream))
+        }
+        .await;
+        match connected {
+            Ok((mut sink, mut stream)) => {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(Ok(()));
+                }
+                if down {
+                    tracing::info!(
+                        "redis subscriber reconnected: messages from other nodes flow again"
+                    );
+                }
+                backoff = Duration::from_millis(50);
+                loop {
+                    tokio::select! {
+                        command = commands.recv() => {
+                            let Some(command) = command else { return };
+                            subscriptions.record(&command);
+                            if apply(&mut sink, &command).await.is_err() {
+                                // Recorded: applied again after the reconnection.
+                                break;
+                            }
+                        }
+                        message = stream.next() => {
+                            let Some(message) = message else { break };
+                            handler(Incoming {
+                                pattern: message
+                                    .from_pattern()
+                                    .then(|| message.get_pattern::<String>().ok())
+                                    .flatten(),
+                                channel: message.get_channel_name().to_owned(),
+                                payload: message.get_payload_bytes().to_vec(),
+                            });
+                        }
+                    }
+                }
+                tracing::warn!(
+                    "lost the redis subscriber connection: reconnecting (local clients are still \
+                     served; logged once per outage)"
+                );
+                down = true;
+            }
+            Err(error) => {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(Err(error));
+                    return;
+                }
+                if !down {
+                    tracing::warn!(%error, "could not reach redis for the subscriber: retrying");
+                    down = true;
+                }
+            }
+        }
+        // Wait before trying again, keeping track of what the adapters ask meanwhile.
+        let sleep = tokio::time::sleep(backoff);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                command = commands.recv() => match command {
+                    Some(command) => subscriptions.record(&command),
+                    None => return,
+                },
+            }
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
