@@ -21,8 +21,9 @@
 //! | `disconnect-room` room                | disconnects the room's sockets on every node             |
 //! | `server-side-emit` event, ...args     | sends the event to the other nodes, acks their sorted answers |
 //!
-//! Every node answers the server-side event `whoami` with `node:PORT`. On a failure a request is
-//! acked with `{error}`. Once listening the node prints `listening on PORT`.
+//! Every node answers the server-side event `whoami` with `node:PORT`; the server-side event
+//! `relay` room, event, ...args emits the event to this node's sockets of the room (what an
+//! emitter's `serverSideEmit` can ask). On a failure a request is acked with `{error}`. Once listening the node prints `listening on PORT`.
 //!
 //! ```js
 //! const { io } = require("socket.io-client");
@@ -100,6 +101,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         },
     );
+    let relay_io = io.clone();
+    io.of("/")
+        .on_server_side("relay", move |args: Vec<Value>, ack: Option<_>| {
+            let io = relay_io.clone();
+            async move {
+                let mut args = args.into_iter();
+                let room = args.next().and_then(|v| v.as_str().map(str::to_owned));
+                let name = args.next().and_then(|v| v.as_str().map(str::to_owned));
+                if let (Some(room), Some(name)) = (room, name) {
+                    let rest: Vec<Value> = args.collect();
+                    let _ = io.of("/").local().to(room).emit(&name, &rest);
+                }
+                if let Some(ack) = ack {
+                    let ack: sio_server::AckCollector = ack;
+                    let _ = ack.send(vec![Value::from(true)]);
+                }
+            }
+        });
     io.on_connection(on_connection);
 
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;

@@ -15,7 +15,8 @@
 //   ask-room ROOM EVENT ...ARGS  io.to(ROOM).timeout(2000).emitWithAck(...): the sorted answers
 //   sockets-join ROOM NEW / sockets-leave ROOM OLD / disconnect-room ROOM   true
 //   server-side-emit EVENT ...ARGS   io.serverSideEmitWithAck: the sorted answers
-// Answers the server-side event "whoami" with "node:PORT". Failures are acked with {error}.
+// Answers the server-side event "whoami" with "node:PORT"; the server-side event
+// "relay" ROOM EVENT ...ARGS emits EVENT to this node's sockets of ROOM. Failures are acked with {error}.
 "use strict";
 
 const { Server } = require("socket.io");
@@ -51,6 +52,11 @@ const sortValues = (values) => values.slice().sort((a, b) => (JSON.stringify(a) 
 const failure = (err) => ({ error: String(err && err.message ? err.message : err) });
 
 io.on("whoami", (ack) => ack(`node:${port}`));
+// From other nodes or an emitter: emit to this node's sockets of a room.
+io.on("relay", (room, event, ...args) => {
+  if (typeof args[args.length - 1] === "function") args.pop()(true);
+  io.local.to(room).emit(event, ...args);
+});
 
 io.on("connection", (socket) => {
   socket.emit("auth", socket.handshake.auth);
