@@ -46,6 +46,7 @@ struct Args {
     redis: String,
     adapter: String,
     key: String,
+    requests_timeout: Option<Duration>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -54,6 +55,7 @@ fn parse_args() -> Result<Args, String> {
         redis: "redis://127.0.0.1:6379".into(),
         adapter: "pubsub".into(),
         key: "socket.io".into(),
+        requests_timeout: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -63,6 +65,12 @@ fn parse_args() -> Result<Args, String> {
             "--redis" => args.redis = value()?,
             "--adapter" => args.adapter = value()?,
             "--key" => args.key = value()?,
+            "--requests-timeout" => {
+                let ms = value()?
+                    .parse()
+                    .map_err(|e| format!("--requests-timeout: {e}"))?;
+                args.requests_timeout = Some(Duration::from_millis(ms));
+            }
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -76,7 +84,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = parse_args().map_err(|e| {
-        format!("{e}\nusage: cluster_node --port N --redis redis://HOST:PORT [--adapter pubsub] [--key PREFIX]")
+        format!("{e}\nusage: cluster_node --port N --redis redis://HOST:PORT [--adapter pubsub] [--key PREFIX] [--requests-timeout MS]")
     })?;
     if args.adapter != "pubsub" {
         return Err(format!(
@@ -85,10 +93,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .into());
     }
-    let config = PubSubConfig {
+    let mut config = PubSubConfig {
         key: args.key.clone(),
         ..PubSubConfig::default()
     };
+    if let Some(timeout) = args.requests_timeout {
+        config.requests_timeout = timeout;
+    }
     let adapter = RedisAdapter::connect(&args.redis, config).await?;
     let io = SocketIo::with_adapter(ServerConfig::default(), adapter);
     let port = args.port;

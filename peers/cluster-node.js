@@ -3,7 +3,7 @@
 // @socket.io/redis-adapter (or @socket.io/redis-streams-adapter), on ioredis. It has the same
 // contract as examples/cluster_node.rs, so the tests can mix Rust and Node nodes in one cluster.
 //
-//   node peers/cluster-node.js --port N --redis redis://127.0.0.1:P [--adapter pubsub|streams] [--key PREFIX]
+//   node peers/cluster-node.js --port N --redis redis://127.0.0.1:P [--adapter pubsub|streams] [--key PREFIX] [--requests-timeout MS]
 //
 // Prints "listening on N" once ready. Client requests (all acknowledged):
 //   (connect)                    emits "auth" with the handshake's auth
@@ -31,6 +31,7 @@ const port = Number(option("port", 3000));
 const url = option("redis", "redis://127.0.0.1:6379");
 const kind = option("adapter", "pubsub");
 const key = option("key", "socket.io");
+const requestsTimeout = Number(option("requests-timeout", 5000));
 
 const pub = new Redis(url);
 pub.on("error", () => {});
@@ -39,7 +40,7 @@ let adapter;
 if (kind === "pubsub") {
   const sub = pub.duplicate();
   sub.on("error", () => {});
-  adapter = require("@socket.io/redis-adapter").createAdapter(pub, sub, { key });
+  adapter = require("@socket.io/redis-adapter").createAdapter(pub, sub, { key, requestsTimeout });
 } else if (kind === "streams") {
   adapter = require("@socket.io/redis-streams-adapter").createAdapter(pub, { channelPrefix: key });
 } else {

@@ -169,6 +169,17 @@ pub struct ClusterNode {
 impl ClusterNode {
     /// Starts a node of `kind` with `adapter` (`pubsub`, `streams`) and key prefix `key`.
     pub async fn start(kind: Kind, redis: &Redis, adapter: &str, key: &str) -> ClusterNode {
+        Self::start_with(kind, redis, adapter, key, &[]).await
+    }
+
+    /// As [`ClusterNode::start`], with more command-line options.
+    pub async fn start_with(
+        kind: Kind,
+        redis: &Redis,
+        adapter: &str,
+        key: &str,
+        extra: &[&str],
+    ) -> ClusterNode {
         let port = free_port();
         let mut command = match kind {
             Kind::Rust => Command::new(cluster_node_binary()),
@@ -185,6 +196,7 @@ impl ClusterNode {
         command
             .args(["--port", &port.to_string(), "--redis", &redis.url()])
             .args(["--adapter", adapter, "--key", key])
+            .args(extra)
             .env("RUST_LOG", "sio_redis_adapter=info")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -325,6 +337,27 @@ impl Clients {
             }
             self.pending.push_back(event);
         }
+    }
+
+    /// The first event that `matches` within `within`, if any.
+    pub async fn try_wait(
+        &mut self,
+        within: Duration,
+        matches: impl Fn(&Json) -> bool,
+    ) -> Option<Json> {
+        if let Some(i) = self.pending.iter().position(&matches) {
+            return self.pending.remove(i);
+        }
+        let deadline = tokio::time::Instant::now() + within;
+        while let Ok(Some(line)) = tokio::time::timeout_at(deadline, self.lines.recv()).await {
+            self.log.push(line.clone());
+            let event: Json = serde_json::from_str(&line).unwrap();
+            if matches(&event) {
+                return Some(event);
+            }
+            self.pending.push_back(event);
+        }
+        None
     }
 
     /// Whether an event that `matches` has arrived (without waiting).
