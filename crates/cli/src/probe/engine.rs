@@ -130,16 +130,6 @@ fn answer_attempt(
     }
 }
 
-fn failure_attempt(request: String, failure: &Failure) -> Attempt {
-    Attempt {
-        request,
-        status: None,
-        answer: failure.to_string(),
-        finding: "no answer".into(),
-        good: false,
-    }
-}
-
 /// Engine.IO packets of a polling body of either revision.
 fn polling_packets(body: &[u8]) -> Result<(u8, Vec<eio::Packet<'_>>), eio::DecodeError> {
     let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -221,7 +211,7 @@ pub(crate) async fn probe(
     let answer = match http.get(target, &handshake_pq, &[], http.timeout).await {
         Ok(answer) => answer,
         Err(failure) => {
-            attempts.push(failure_attempt(request, &failure));
+            attempts.push(Attempt::failed(request, &failure));
             return EngineOutcome::Unreachable(failure);
         }
     };
@@ -339,7 +329,7 @@ pub(crate) async fn probe(
                     ));
                 }
             }
-            Err(failure) => attempts.push(failure_attempt(
+            Err(failure) => attempts.push(Attempt::failed(
                 request_line("GET", &handshake_pq),
                 &failure,
             )),
@@ -389,7 +379,7 @@ pub(crate) async fn probe(
                 "sent 1 (close): session closed",
                 answer.status == 200,
             )),
-            Err(failure) => attempts.push(failure_attempt(request, &failure)),
+            Err(failure) => attempts.push(Attempt::failed(request, &failure)),
         }
     }
     EngineOutcome::Found(finding)
@@ -453,7 +443,7 @@ async fn connect(
                 }
             }
             Err(failure) => {
-                attempts.push(failure_attempt(request, &failure));
+                attempts.push(Attempt::failed(request, &failure));
                 return true;
             }
         }
@@ -473,7 +463,7 @@ async fn connect(
             Ok(answer) => answer,
             Err(Failure::Timeout(_)) => break,
             Err(failure) => {
-                attempts.push(failure_attempt(request, &failure));
+                attempts.push(Attempt::failed(request, &failure));
                 return false;
             }
         };

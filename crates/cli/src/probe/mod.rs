@@ -75,6 +75,19 @@ pub(crate) struct Attempt {
     pub good: bool,
 }
 
+impl Attempt {
+    /// A request that got no answer.
+    pub(crate) fn failed(request: String, failure: &http::Failure) -> Self {
+        Attempt {
+            request,
+            status: None,
+            answer: failure.to_string(),
+            finding: "no answer".into(),
+            good: false,
+        }
+    }
+}
+
 /// A way to connect.
 #[derive(Debug, Clone, Serialize)]
 struct Advice {

@@ -61,13 +61,7 @@ pub(crate) async fn legacy(
     let answer = match http.get(target, &pq, &[], http.timeout).await {
         Ok(answer) => answer,
         Err(failure) => {
-            attempts.push(Attempt {
-                request,
-                status: None,
-                answer: failure.to_string(),
-                finding: "no answer".into(),
-                good: false,
-            });
+            attempts.push(Attempt::failed(request, &failure));
             return Err(failure);
         }
     };
@@ -181,13 +175,7 @@ pub(crate) async fn signalr(
     {
         Ok(answer) => answer,
         Err(failure) => {
-            attempts.push(Attempt {
-                request,
-                status: None,
-                answer: failure.to_string(),
-                finding: "no answer".into(),
-                good: false,
-            });
+            attempts.push(Attempt::failed(request, &failure));
             return Err(failure);
         }
     };
