@@ -21,6 +21,9 @@
 //! | `disconnect-room` room                | disconnects the room's sockets on every node             |
 //! | `server-side-emit` event, ...args     | sends the event to the other nodes, acks their sorted answers |
 //!
+//! `--adapter streams` uses the Redis streams adapter (`@socket.io/redis-streams-adapter`);
+//! `--recovery` turns on connection state recovery, across nodes with streams.
+//!
 //! Every node answers the server-side event `whoami` with `node:PORT`; the server-side event
 //! `relay` room, event, ...args emits the event to this node's sockets of the room (what an
 //! emitter's `serverSideEmit` can ask). On a failure a request is acked with `{error}`. Once listening the node prints `listening on PORT`.
@@ -36,8 +39,8 @@
 
 use std::time::Duration;
 
-use sio_redis_adapter::{PubSubConfig, RedisAdapter};
-use sio_server::{Event, ServerConfig, SocketIo, SocketRef, Value};
+use sio_redis_adapter::{PubSubConfig, RedisAdapter, RedisStreamsAdapter, StreamsConfig};
+use sio_server::{Event, RecoveryConfig, ServerConfig, SocketIo, SocketRef, Value};
 use tokio::net::TcpListener;
 
 /// Options from the command line.
@@ -47,6 +50,7 @@ struct Args {
     adapter: String,
     key: String,
     requests_timeout: Option<Duration>,
+    recovery: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -56,6 +60,7 @@ fn parse_args() -> Result<Args, String> {
         adapter: "pubsub".into(),
         key: "socket.io".into(),
         requests_timeout: None,
+        recovery: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -65,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
             "--redis" => args.redis = value()?,
             "--adapter" => args.adapter = value()?,
             "--key" => args.key = value()?,
+            "--recovery" => args.recovery = true,
             "--requests-timeout" => {
                 let ms = value()?
                     .parse()
@@ -84,24 +90,37 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = parse_args().map_err(|e| {
-        format!("{e}\nusage: cluster_node --port N --redis redis://HOST:PORT [--adapter pubsub] [--key PREFIX] [--requests-timeout MS]")
+        format!("{e}\nusage: cluster_node --port N --redis redis://HOST:PORT [--adapter pubsub|streams] [--key PREFIX] [--requests-timeout MS] [--recovery]")
     })?;
-    if args.adapter != "pubsub" {
-        return Err(format!(
-            "--adapter {}: only pubsub is available in this build",
-            args.adapter
-        )
-        .into());
-    }
-    let mut config = PubSubConfig {
-        key: args.key.clone(),
-        ..PubSubConfig::default()
+    let server_config = ServerConfig {
+        recovery: args.recovery.then(RecoveryConfig::default),
+        ..ServerConfig::default()
     };
-    if let Some(timeout) = args.requests_timeout {
-        config.requests_timeout = timeout;
-    }
-    let adapter = RedisAdapter::connect(&args.redis, config).await?;
-    let io = SocketIo::with_adapter(ServerConfig::default(), adapter);
+    let io = match args.adapter.as_str() {
+        "pubsub" => {
+            let mut config = PubSubConfig {
+                key: args.key.clone(),
+                ..PubSubConfig::default()
+            };
+            if let Some(timeout) = args.requests_timeout {
+                config.requests_timeout = timeout;
+            }
+            let adapter = RedisAdapter::connect(&args.redis, config).await?;
+            SocketIo::with_adapter(server_config, adapter)
+        }
+        "streams" => {
+            let mut config = StreamsConfig {
+                channel_prefix: args.key.clone(),
+                ..StreamsConfig::default()
+            };
+            if let Some(timeout) = args.requests_timeout {
+                config.requests_timeout = timeout;
+            }
+            let adapter = RedisStreamsAdapter::connect(&args.redis, config).await?;
+            SocketIo::with_adapter(server_config, adapter)
+        }
+        other => return Err(format!("--adapter {other}: pubsub or streams").into()),
+    };
     let port = args.port;
     io.of("/").on_server_side(
         "whoami",

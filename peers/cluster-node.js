@@ -3,7 +3,7 @@
 // @socket.io/redis-adapter (or @socket.io/redis-streams-adapter), on ioredis. It has the same
 // contract as examples/cluster_node.rs, so the tests can mix Rust and Node nodes in one cluster.
 //
-//   node peers/cluster-node.js --port N --redis redis://127.0.0.1:P [--adapter pubsub|streams] [--key PREFIX] [--requests-timeout MS]
+//   node peers/cluster-node.js --port N --redis redis://127.0.0.1:P [--adapter pubsub|streams] [--key PREFIX] [--requests-timeout MS] [--recovery]
 //
 // Prints "listening on N" once ready. Client requests (all acknowledged):
 //   (connect)                    emits "auth" with the handshake's auth
@@ -48,7 +48,10 @@ if (kind === "pubsub") {
   process.exit(2);
 }
 
-const io = new Server({ adapter });
+const io = new Server({
+  adapter,
+  connectionStateRecovery: process.argv.includes("--recovery") ? {} : undefined,
+});
 const sortValues = (values) => values.slice().sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
 const failure = (err) => ({ error: String(err && err.message ? err.message : err) });
 

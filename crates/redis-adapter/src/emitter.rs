@@ -55,7 +55,7 @@ impl Emitter {
     /// The URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, key: impl Into<String>) -> Result<Self, Error> {
         let client = redis::Client::open(url)?;
-        let conn = ConnectionManager::new(client).await?;
+        let conn = crate::redis_io::command_connection(client).await?;
         Ok(Emitter {
             conn,
             key: key.into(),

@@ -6,6 +6,9 @@
 //!   broadcasts with rooms and exceptions, acknowledgements from every node's clients,
 //!   `fetch_sockets`, `sockets_join`/`sockets_leave`, `disconnect_sockets`,
 //!   `server_side_emit` with acknowledgements, `server_count`.
+//! - [`RedisStreamsAdapter`]: the streams adapter (`@socket.io/redis-streams-adapter` 0.3), with
+//!   connection state recovery across nodes: a client that reconnects to another node gets its
+//!   id, rooms and missed events back.
 //! - [`Emitter`]: sends broadcasts, room changes and disconnections into the cluster from a
 //!   process that is not a server (`@socket.io/redis-emitter` 5).
 //!
@@ -33,6 +36,7 @@ mod error;
 mod pubsub;
 mod redis_io;
 mod socket_info;
+mod streams;
 mod value;
 mod wire;
 
@@ -40,3 +44,4 @@ pub use emitter::{Emitter, EmitterOperator};
 pub use error::Error;
 pub use pubsub::{PubSubAdapter, PubSubConfig, RedisAdapter};
 pub use redis;
+pub use streams::{RedisStreamsAdapter, StreamsAdapter, StreamsConfig};

@@ -57,9 +57,20 @@ enum SubCommand {
     PUnsubscribe(Vec<String>),
 }
 
-struct Publish {
-    channel: String,
-    payload: Vec<u8>,
+/// Called with the id of the stream entry an XADD made (`None` if it failed).
+pub(crate) type AfterXadd = Box<dyn FnOnce(Option<String>) + Send>;
+
+enum Publish {
+    Publish {
+        channel: String,
+        payload: Vec<u8>,
+    },
+    Xadd {
+        stream: String,
+        max_len: usize,
+        fields: Vec<(&'static str, Vec<u8>)>,
+        then: Option<AfterXadd>,
+    },
 }
 
 /// The connections of one adapter factory (shared by all its namespaces).
@@ -81,13 +92,7 @@ impl std::fmt::Debug for Connections {
 impl Connections {
     /// Connects (both connections must come up once), then keeps them up in the background.
     pub(crate) async fn open(client: redis::Client, handler: Handler) -> Result<Self, Error> {
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(2)
-            .set_min_delay(Duration::from_millis(50))
-            .set_max_delay(Duration::from_millis(500));
-        let conn = ConnectionManager::new_with_config(client.clone(), config).await?;
+        let conn = command_connection(client.clone()).await?;
         let (publisher, publishes) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
         tokio::spawn(publish_loop(conn.clone(), publishes, queued.clone()));
@@ -115,6 +120,27 @@ impl Connections {
 
     /// Queues a PUBLISH; never waits.
     pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) {
+        self.queue(Publish::Publish { channel, payload });
+    }
+
+    /// Queues `XADD stream MAXLEN ~ max_len * fields…`, in order with the publishes; `then`
+    /// gets the entry id. Never waits.
+    pub(crate) fn xadd(
+        &self,
+        stream: String,
+        max_len: usize,
+        fields: Vec<(&'static str, Vec<u8>)>,
+        then: Option<AfterXadd>,
+    ) {
+        self.queue(Publish::Xadd {
+            stream,
+            max_len,
+            fields,
+            then,
+        });
+    }
+
+    fn queue(&self, job: Publish) {
         if self.queued.fetch_add(1, Ordering::Relaxed) >= MAX_QUEUED {
             self.queued.fetch_sub(1, Ordering::Relaxed);
             if !self.overflow_logged.swap(true, Ordering::Relaxed) {
@@ -123,11 +149,23 @@ impl Connections {
                     "too many messages waiting for redis: dropping messages to other nodes"
                 );
             }
+            if let Publish::Xadd {
+                then: Some(then), ..
+            } = job
+            {
+                then(None);
+            }
             return;
         }
         self.overflow_logged.store(false, Ordering::Relaxed);
-        if self.publisher.send(Publish { channel, payload }).is_err() {
+        if let Err(mpsc::error::SendError(job)) = self.publisher.send(job) {
             self.queued.fetch_sub(1, Ordering::Relaxed);
+            if let Publish::Xadd {
+                then: Some(then), ..
+            } = job
+            {
+                then(None);
+            }
         }
     }
 
@@ -162,6 +200,20 @@ impl Connections {
     }
 }
 
+/// A connection for commands that reconnects by itself, and fails fast (a few short retries) so
+/// that nothing waits long on a Redis that is away.
+pub(crate) async fn command_connection(
+    client: redis::Client,
+) -> Result<ConnectionManager, redis::RedisError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(5)))
+        .set_number_of_retries(2)
+        .set_min_delay(Duration::from_millis(50))
+        .set_max_delay(Duration::from_millis(500));
+    ConnectionManager::new_with_config(client, config).await
+}
+
 async fn publish_loop(
     mut conn: ConnectionManager,
     mut publishes: mpsc::UnboundedReceiver<Publish>,
@@ -169,18 +221,54 @@ async fn publish_loop(
 ) {
     let mut failing = false;
     let mut batch = Vec::with_capacity(BATCH);
+    let mut callbacks: Vec<AfterXadd> = Vec::new();
     while publishes.recv_many(&mut batch, BATCH).await > 0 {
         let mut pipe = redis::pipe();
-        for message in batch.drain(..) {
-            pipe.cmd("PUBLISH")
-                .arg(message.channel)
-                .arg(message.payload)
-                .ignore();
+        for job in batch.drain(..) {
+            match job {
+                Publish::Publish { channel, payload } => {
+                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                }
+                Publish::Xadd {
+                    stream,
+                    max_len,
+                    fields,
+                    then,
+                } => {
+                    let cmd = pipe
+                        .cmd("XADD")
+                        .arg(stream)
+                        .arg("MAXLEN")
+                        .arg("~")
+                        .arg(max_len)
+                        .arg("*");
+                    for (name, value) in fields {
+                        cmd.arg(name).arg(value);
+                    }
+                    match then {
+                        Some(then) => callbacks.push(then),
+                        None => {
+                            cmd.ignore();
+                        }
+                    }
+                }
+            }
         }
         let count = pipe.len();
-        let result = pipe.exec_async(&mut conn).await;
+        let result = pipe.query_async::<Vec<redis::Value>>(&mut conn).await;
         queued.fetch_sub(count, Ordering::Relaxed);
-        match result {
+        let ids: Vec<Option<String>> = match &result {
+            Ok(values) => values
+                .iter()
+                .map(|v| redis::from_redis_value_ref::<String>(v).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        let mut ids = ids.into_iter();
+        for then in callbacks.drain(..) {
+            then(ids.next().flatten());
+        }
+        match result.map(|_| ()) {
             Ok(()) if failing => {
                 tracing::info!("redis is reachable again: messages to other nodes flow again");
                 failing = false;

@@ -267,6 +267,12 @@ impl LocalAdapter {
         self.recovery.is_some()
     }
 
+    /// How long a disconnected session may be recovered (`max_disconnection_duration`), when
+    /// recovery is on: what a cluster adapter that stores sessions elsewhere needs.
+    pub fn recovery_ttl(&self) -> Option<Duration> {
+        self.recovery.as_ref().map(|store| store.max_age)
+    }
+
     fn read_rooms(&self) -> std::sync::RwLockReadGuard<'_, Rooms> {
         self.rooms.read().unwrap_or_else(|e| e.into_inner())
     }
