@@ -18,7 +18,9 @@ Events the server understands:
 Examples:
   sio serve
   sio serve --port 8080 --host 0.0.0.0 --cors http://localhost:5173
-  sio serve --allow-eio3 --recovery";
+  sio serve --allow-eio3 --recovery
+  sio serve --port 3001 --redis redis://127.0.0.1:6379          # a cluster node (pub/sub)
+  sio serve --port 3002 --redis redis://127.0.0.1:6379 --adapter streams --recovery";
 
 /// Options of `sio serve`.
 #[derive(Debug, clap::Args)]
@@ -41,6 +43,17 @@ pub(crate) struct ServeArgs {
     /// Socket.IO path.
     #[arg(long, default_value = "/socket.io/")]
     path: String,
+    /// Join a cluster through this Redis (redis://[user:password@]host:port[/db]); the other
+    /// nodes may be Node servers using @socket.io/redis-adapter or -streams-adapter.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// Cluster adapter, with --redis: pubsub (@socket.io/redis-adapter), streams
+    /// (@socket.io/redis-streams-adapter, recovery across nodes) or sharded (Redis 7 sharded pub/sub).
+    #[arg(long, value_name = "KIND", default_value = "pubsub", value_parser = ["pubsub", "streams", "sharded"])]
+    adapter: String,
+    /// Prefix of the cluster's Redis channels and stream (Node's `key` / `channelPrefix`).
+    #[arg(long, value_name = "PREFIX", default_value = "socket.io")]
+    redis_key: String,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
@@ -66,7 +79,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         },
         credentials: false,
     };
-    let io = SocketIo::new(config);
+    let io = match &args.redis {
+        None => SocketIo::new(config),
+        Some(url) => cluster_server(config, url, &args).await?,
+    };
     io.on_connection(on_connection);
 
     let listener = TcpListener::bind((args.host.as_str(), args.port))
@@ -88,6 +104,49 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     .map_err(|error| format!("server stopped: {error}"))?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// A server whose namespaces share their rooms and broadcasts with the cluster on `url`.
+async fn cluster_server(
+    config: ServerConfig,
+    url: &str,
+    args: &ServeArgs,
+) -> Result<SocketIo, String> {
+    use sio_redis_adapter::{PubSubConfig, RedisAdapter, RedisStreamsAdapter, StreamsConfig};
+    let unreachable = |error: sio_redis_adapter::Error| {
+        format!(
+            "cannot join the cluster through {url}: {error}\n  start redis-server, or point --redis at a running Redis"
+        )
+    };
+    let io = match args.adapter.as_str() {
+        "streams" => {
+            let streams = StreamsConfig {
+                channel_prefix: args.redis_key.clone(),
+                ..StreamsConfig::default()
+            };
+            let adapter = RedisStreamsAdapter::connect(url, streams)
+                .await
+                .map_err(unreachable)?;
+            SocketIo::with_adapter(config, adapter)
+        }
+        "sharded" => {
+            return Err(
+                "--adapter sharded is not available yet in this build\n  use --adapter pubsub (works on any Redis, also with Node nodes) or --adapter streams".into(),
+            );
+        }
+        _ => {
+            let pubsub = PubSubConfig {
+                key: args.redis_key.clone(),
+                ..PubSubConfig::default()
+            };
+            let adapter = RedisAdapter::connect(url, pubsub)
+                .await
+                .map_err(unreachable)?;
+            SocketIo::with_adapter(config, adapter)
+        }
+    };
+    tracing::info!(redis = url, adapter = %args.adapter, "cluster node");
+    Ok(io)
 }
 
 fn on_connection(socket: SocketRef) -> std::future::Ready<()> {

@@ -267,10 +267,17 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(node: &ClusterNode) -> Clients {
+        let mut clients = Clients::for_url(&node.url()).await;
+        clients.name = format!("clients of {:?} node :{}", node.kind, node.port);
+        clients
+    }
+
+    /// Clients of the server at `url`.
+    pub async fn for_url(url: &str) -> Clients {
         require_npm("socket.io-client");
         let mut child = Command::new("node")
             .arg(peers().join("sio-client.js"))
-            .arg(node.url())
+            .arg(url)
             .arg("v4")
             .env("SIO_CLIENT_TIMEOUT_MS", "60000")
             .stdin(Stdio::piped())
@@ -291,7 +298,7 @@ impl Clients {
             }
         });
         let mut clients = Clients {
-            name: format!("clients of {:?} node :{}", node.kind, node.port),
+            name: format!("clients of {url}"),
             child,
             stdin,
             lines,
