@@ -1,6 +1,9 @@
 //! `sio`: a Socket.IO server and a toolbox for Socket.IO endpoints, on the command line.
 
+mod connect;
 mod decode;
+mod emit;
+mod listen;
 mod output;
 mod probe;
 mod serve;
@@ -22,6 +25,12 @@ enum Command {
     /// Run a ready Socket.IO server on the in-memory adapter.
     #[command(after_help = serve::EXAMPLES)]
     Serve(serve::ServeArgs),
+    /// Connect to a namespace and print its events as they come, until Ctrl-C.
+    #[command(after_help = listen::EXAMPLES)]
+    Listen(listen::ListenArgs),
+    /// Send one event, optionally wait for its acknowledgement and print it.
+    #[command(after_help = emit::EXAMPLES)]
+    Emit(emit::EmitArgs),
     /// Explain raw frames copied from DevTools: Engine.IO, Socket.IO (any revision), SignalR.
     #[command(after_help = decode::EXAMPLES)]
     Decode(decode::DecodeArgs),
@@ -53,6 +62,8 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             },
+            Command::Listen(args) => listen::run(args).await,
+            Command::Emit(args) => emit::run(args).await,
             Command::Probe(args) => probe::run(args).await,
             Command::Decode(args) => decode::run(args),
         }

@@ -33,6 +33,9 @@ pub(crate) struct SocketState {
     pub(crate) connected: bool,
     pub(crate) id: Option<String>,
     pub(crate) recovered: bool,
+    /// Why the last connection attempt failed before reaching Socket.IO (so that a
+    /// `connect_error` from the transport is told apart from a server's CONNECT_ERROR).
+    pub(crate) connect_failure: Option<String>,
 }
 
 /// What the manager task and the client handles share about one namespace socket.
@@ -306,7 +309,37 @@ impl Client {
     pub fn disconnect(&self) {
         let _ = self.manager.send(Cmd::Leave {
             nsp: self.shared.nsp.clone(),
+            done: None,
         });
+    }
+
+    /// [`disconnect`](Self::disconnect), and waits until what was emitted before is written:
+    /// when this was the last namespace of the connection, until the connection's close
+    /// packet is written (at most a few seconds when the server stops answering); otherwise
+    /// until the DISCONNECT packet is handed to the connection. For programs that emit and
+    /// exit, as a Node process exits only once its sockets are flushed. (Node's socket.io 3
+    /// and 4 ignore an event read together with the DISCONNECT that follows it: to be sure an
+    /// event is handled, ask for an acknowledgement, or close with
+    /// [`Manager::close`](crate::Manager::close).)
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), sio_client::Error> {
+    /// let client = sio_client::Client::builder("http://localhost:3000").connect().await?;
+    /// client.emit("bye", &"see you")?;
+    /// client.close().await; // "bye" was written before the connection closed
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn close(&self) {
+        let (done, written) = oneshot::channel();
+        let sent = self.manager.send(Cmd::Leave {
+            nsp: self.shared.nsp.clone(),
+            done: Some(done),
+        });
+        if sent.is_ok() {
+            // An error only means the connection was already gone.
+            let _ = written.await;
+        }
     }
 }
 
@@ -704,8 +737,9 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// An invalid URL or option, the server refusing the namespace
-    /// ([`Error::ConnectRefused`]), the first connection attempt failing, or no connection
-    /// within the `timeout` option. The client is closed then.
+    /// ([`Error::ConnectRefused`]), the first connection attempt failing
+    /// ([`Error::ConnectFailed`]), or no connection within the `timeout` option. The client
+    /// is closed then.
     pub async fn connect(self) -> Result<Client, Error> {
         self.connect_with_events().await.map(|(client, _)| client)
     }
@@ -723,9 +757,18 @@ impl ClientBuilder {
                 match event {
                     ClientEvent::Connect { .. } => return Ok(()),
                     ClientEvent::ConnectError(data) => {
-                        return Err(Error::ConnectRefused {
-                            message: manager::connect_error_message(&data),
-                            data,
+                        let failure = client
+                            .shared
+                            .state
+                            .lock()
+                            .ok()
+                            .and_then(|mut state| state.connect_failure.take());
+                        return Err(match failure {
+                            Some(failure) => Error::ConnectFailed(failure),
+                            None => Error::ConnectRefused {
+                                message: manager::connect_error_message(&data),
+                                data,
+                            },
                         });
                     }
                     _ => {}

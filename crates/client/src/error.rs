@@ -20,6 +20,10 @@ pub enum Error {
     /// Socket.IO 0.9 handshake or transport failure.
     #[error("socket.io 0.9: {0}")]
     Legacy(String),
+    /// The connection could not be opened: nothing listens there, the endpoint does not
+    /// speak Engine.IO or Socket.IO 0.9 (wrong path or protocol), TLS or the proxy failed.
+    #[error("cannot connect: {0}")]
+    ConnectFailed(String),
     /// The server refused the namespace (CONNECT_ERROR): its message and data.
     #[error("connection refused by the server: {message}")]
     ConnectRefused {

@@ -137,9 +137,17 @@ impl LegacyTask {
                         }
                     }
                     Some(Command::Send { frame: Frame::Binary(_), .. }) => {}
-                    None | Some(Command::Close) => {
-                        let _ = ws.send(WsMessage::text("0::")).await;
-                        let _ = ws.close(None).await;
+                    None | Some(Command::Close(_)) => {
+                        // A `done` sender in the command is dropped after this: that tells
+                        // the waiter the close was written.
+                        let close = async {
+                            let _ = ws.send(WsMessage::text("0::")).await;
+                            let _ = ws.close(None).await;
+                            // Read until the server closes: dropping a socket with unread
+                            // data resets it, which can lose what the server has not read.
+                            while let Some(Ok(_)) = ws.next().await {}
+                        };
+                        let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
                         break CloseReason::ForcedClose;
                     }
                 },
@@ -203,13 +211,28 @@ impl LegacyTask {
                         }
                     }
                     Some(Command::Send { frame: Frame::Binary(_), .. }) => {}
-                    None | Some(Command::Close) => {
-                        let close = http.clone().request(
-                            Method::POST,
-                            url(),
-                            Some((Bytes::from_static(b"0::"), "text/plain;charset=UTF-8")),
-                        );
-                        let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+                    None | Some(Command::Close(_)) => {
+                        // The POST in flight and the queued messages go before the
+                        // disconnect, so nothing emitted before the close is lost.
+                        queue.push("0::".to_owned());
+                        let mut body = String::new();
+                        encode_payload_raw(queue.iter().map(String::as_str), &mut body);
+                        let in_flight = post.take();
+                        let http = http.clone();
+                        let path = url();
+                        let close = async move {
+                            if let Some(in_flight) = in_flight {
+                                let _ = in_flight.await;
+                            }
+                            let _ = http
+                                .request(
+                                    Method::POST,
+                                    path,
+                                    Some((Bytes::from(body), "text/plain;charset=UTF-8")),
+                                )
+                                .await;
+                        };
+                        let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
                         break CloseReason::ForcedClose;
                     }
                 },

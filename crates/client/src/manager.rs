@@ -62,6 +62,13 @@ pub(crate) enum Cmd {
     },
     Leave {
         nsp: String,
+        /// Answered (or dropped) once what was sent before is written: when the connection
+        /// closes with this namespace, after its close packet.
+        done: Option<oneshot::Sender<()>>,
+    },
+    /// Close the connection without DISCONNECT packets; `done` as for `Leave`.
+    Close {
+        done: oneshot::Sender<()>,
     },
 }
 
@@ -109,6 +116,22 @@ impl Manager {
 
     pub(crate) fn send(&self, cmd: Cmd) -> Result<(), Error> {
         self.inner.cmds.send(cmd).map_err(|_| Error::Closed)
+    }
+
+    /// Closes the connection of every namespace on it at once, without sending their
+    /// DISCONNECT packets (the JavaScript `socket.io.engine.close()`; servers see a transport
+    /// close), and waits until what was sent before, then the close packet, is written (at
+    /// most a few seconds when the server stops answering). No reconnection follows.
+    ///
+    /// For programs that emit and exit: servers such as Node's socket.io 3 and 4 ignore an
+    /// event that reaches them in the same read as the socket's DISCONNECT, which
+    /// [`Client::close`](crate::Client::close) sends; after this close they handle it.
+    pub async fn close(&self) {
+        let (done, written) = oneshot::channel();
+        if self.send(Cmd::Close { done }).is_ok() {
+            // An error only means the connection was already gone.
+            let _ = written.await;
+        }
     }
 }
 
@@ -553,13 +576,22 @@ impl ManagerTask {
 
     /// Stops connecting and closes the connection when no socket is left.
     fn close_if_unused(&mut self) {
+        self.close_if_unused_then(None);
+    }
+
+    /// [`close_if_unused`](Self::close_if_unused); `done` is answered once the connection's
+    /// close packet is written, or dropped at once when the connection stays open.
+    fn close_if_unused_then(&mut self, done: Option<oneshot::Sender<()>>) {
         if self.sockets.is_empty() {
             self.connecting = None;
             self.reconnect_at = None;
             self.reconnecting = false;
             self.backoff.reset();
             if let Some(conn) = self.conn.take() {
-                conn.sender.close();
+                match done {
+                    Some(done) => conn.sender.close_then(done),
+                    None => conn.sender.close(),
+                }
             }
         }
     }
@@ -577,10 +609,10 @@ impl ManagerTask {
                     pid: None,
                     offset: None,
                 };
-                if let Some(old) = self.sockets.insert(nsp.clone(), ns) {
-                    if old.connected {
-                        old.emit(ClientEvent::Disconnect(DisconnectReason::ClientDisconnect));
-                    }
+                if let Some(old) = self.sockets.insert(nsp.clone(), ns)
+                    && old.connected
+                {
+                    old.emit(ClientEvent::Disconnect(DisconnectReason::ClientDisconnect));
                 }
                 if self.conn.is_some() {
                     self.send_connect(&nsp);
@@ -625,7 +657,7 @@ impl ManagerTask {
                     ns.acks.remove(&id);
                 }
             }
-            Cmd::Leave { nsp } => {
+            Cmd::Leave { nsp, done } => {
                 if let Some(ns) = self.sockets.remove(&nsp) {
                     if ns.connected {
                         self.send_packet(&Packet::Disconnect { nsp }, false);
@@ -636,7 +668,16 @@ impl ManagerTask {
                     let mut ns = ns;
                     ns.set_connected(None, false);
                 }
-                self.close_if_unused();
+                self.close_if_unused_then(done);
+            }
+            Cmd::Close { done } => {
+                for (_, mut ns) in self.sockets.drain() {
+                    if ns.connected || self.conn.is_none() {
+                        ns.emit(ClientEvent::Disconnect(DisconnectReason::ClientDisconnect));
+                    }
+                    ns.set_connected(None, false);
+                }
+                self.close_if_unused_then(Some(done));
             }
         }
     }
@@ -665,7 +706,13 @@ impl ManagerTask {
                 if self.reconnecting {
                     self.broadcast(&ClientEvent::ReconnectError(e.to_string()));
                 } else {
-                    self.broadcast(&ClientEvent::ConnectError(Value::from(e.to_string())));
+                    let message = e.to_string();
+                    for ns in self.sockets.values() {
+                        if let Ok(mut state) = ns.shared.state.lock() {
+                            state.connect_failure = Some(message.clone());
+                        }
+                    }
+                    self.broadcast(&ClientEvent::ConnectError(Value::from(message)));
                 }
                 self.maybe_reconnect();
             }
@@ -711,6 +758,11 @@ impl ManagerTask {
                     .unwrap_or_default();
                 self.on_connected(nsp, Some(sid), None);
             }
+            return;
+        }
+        if wire == Wire::Legacy && !root_connected {
+            // A 0.9 server may drop an endpoint's CONNECT that comes before its own `1::`:
+            // sent when that arrives, as the 0.9 JavaScript client does.
             return;
         }
         let data = match wire {
@@ -934,8 +986,21 @@ impl ManagerTask {
                     return;
                 };
                 let v5 = matches!(conn.wire, Wire::Text(ProtocolVersion::V5) | Wire::Msgpack);
-                if nsp == "/" && !v5 {
+                let first_root = nsp == "/" && !v5 && !conn.root_connected;
+                if first_root {
                     conn.root_connected = true;
+                }
+                if first_root && conn.wire == Wire::Legacy {
+                    // The endpoints' CONNECTs waited for this.
+                    let waiting: Vec<String> = self
+                        .sockets
+                        .iter()
+                        .filter(|(name, ns)| name.as_str() != "/" && !ns.connected)
+                        .map(|(name, _)| name.clone())
+                        .collect();
+                    for name in waiting {
+                        self.send_connect(&name);
+                    }
                 }
                 let (id, pid) = if v5 {
                     (map_str(data.as_ref(), "sid"), map_str(data.as_ref(), "pid"))
@@ -974,10 +1039,10 @@ impl ManagerTask {
                 let Some(ns) = self.sockets.get_mut(&nsp) else {
                     return;
                 };
-                if ns.pid.is_some() {
-                    if let Some(Value::String(offset)) = args.last() {
-                        ns.offset = offset.as_str().map(str::to_owned);
-                    }
+                if ns.pid.is_some()
+                    && let Some(Value::String(offset)) = args.last()
+                {
+                    ns.offset = offset.as_str().map(str::to_owned);
                 }
                 let event = Event {
                     name: event,

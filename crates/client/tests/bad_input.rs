@@ -247,8 +247,9 @@ async fn garbage_handshakes_fail_cleanly() {
             .timeout(Duration::from_secs(3))
             .connect()
             .await;
+        // Not a refusal by a Socket.IO server: the connection itself failed.
         assert!(
-            matches!(result, Err(Error::ConnectRefused { .. })),
+            matches!(result, Err(Error::ConnectFailed(_))),
             "{status} {body:?}: {result:?}"
         );
     }
@@ -265,5 +266,8 @@ async fn unreachable_server_times_out_or_fails() {
         .timeout(Duration::from_secs(2))
         .connect()
         .await;
-    assert!(result.is_err());
+    assert!(
+        matches!(&result, Err(Error::ConnectFailed(_) | Error::Timeout)),
+        "{result:?}"
+    );
 }

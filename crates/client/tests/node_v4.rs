@@ -372,3 +372,38 @@ async fn remember_upgrade_reconnects_over_websocket() {
     assert_eq!(transport_of(&client).await, "websocket");
     client.disconnect();
 }
+
+/// An event emitted right before `Manager::close` is handled by the server on every transport
+/// (the server broadcasts `tick`, a second client sees it). Node's socket.io ignores an
+/// event read together with a DISCONNECT, and a WebSocket dropped with unread data is reset:
+/// both lost most such events before.
+#[tokio::test]
+async fn event_before_close_is_handled() {
+    let server = Server::start("v4", json!({})).await;
+    let (_watcher, mut events) = Client::builder(&server.url("/"))
+        .force_new(true)
+        .connect_with_events()
+        .await
+        .unwrap();
+    let transports: [&[Transport]; 3] = [
+        &[Transport::Websocket],
+        &[Transport::Polling],
+        &[Transport::Polling, Transport::Websocket],
+    ];
+    let mut n = 0;
+    for transports in transports {
+        for _ in 0..5 {
+            n += 1;
+            let client = common::connect(
+                Client::builder(&server.url("/"))
+                    .force_new(true)
+                    .transports(transports.iter().copied()),
+            )
+            .await;
+            client.emit("tick", &n).unwrap();
+            client.manager().close().await;
+            let tick = next_event(&mut events, "tick").await;
+            assert_eq!(json_args(&tick), json!([n]), "{transports:?}");
+        }
+    }
+}

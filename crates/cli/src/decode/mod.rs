@@ -6,12 +6,13 @@
 //! crates; SignalR records are JSON and read with serde_json.
 
 mod engine;
-mod json;
+// Shared with `sio listen` and `sio emit`: ordered JSON, arguments as JSON, JSON for people.
+pub(crate) mod json;
 mod legacy;
-mod render;
+pub(crate) mod render;
 mod report;
 mod signalr;
-mod value;
+pub(crate) mod value;
 
 use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;

@@ -33,6 +33,10 @@ const MAX_PACKETS_PER_POST: usize = 16;
 /// How long the server has to answer a WebSocket probe.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long closing may take (writing what is queued, then the close packet) when the server
+/// stops answering.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// Opens a connection: performs the handshake on the first configured transport, then spawns
 /// the task that runs it.
 ///
@@ -460,24 +464,42 @@ impl Task {
         }
     }
 
-    async fn send_close(&mut self, ws: &mut Option<Ws>) {
+    /// Writes the close packet. On polling, the POST in flight and the queued packets go
+    /// first, as the JavaScript client drains its write buffer before closing: an event
+    /// emitted just before a close is not lost.
+    async fn send_close(
+        &mut self,
+        ws: &mut Option<Ws>,
+        post: Option<BoxFuture<Result<Response, EngineError>>>,
+    ) {
         let close = async {
             match ws {
                 Some(ws) => {
                     let _ = self.ws_send(ws, &Packet::Close).await;
                     let _ = ws.close(None).await;
+                    // Complete the closing handshake: read until the server closes. Dropping
+                    // a socket with unread data (a broadcast, a ping) resets the connection,
+                    // and a reset can make the server drop what it has not read yet.
+                    while let Some(Ok(_)) = ws.next().await {}
                 }
                 None => {
-                    let body = self.body_of(&[Packet::Close]);
-                    let _ = self
-                        .http
-                        .clone()
-                        .request(Method::POST, self.get_path("polling"), Some(body))
-                        .await;
+                    if let Some(post) = post {
+                        let _ = post.await;
+                    }
+                    // The messages first, the close packet in a POST of its own once they are
+                    // answered: Node's socket.io drops an event read together with the close.
+                    let mut written = true;
+                    while written && !self.queue.is_empty() {
+                        written = matches!(self.post().await, Ok(r) if r.status == StatusCode::OK);
+                    }
+                    if written {
+                        self.queue.push(Packet::Close);
+                        let _ = self.post().await;
+                    }
                 }
             }
         };
-        let _ = tokio::time::timeout(Duration::from_secs(2), close).await;
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
     }
 
     async fn run_inner(&mut self, mut ws: Option<Ws>, upgrade: bool) -> CloseReason {
@@ -493,20 +515,22 @@ impl Task {
             pong_deadline: None,
         };
         loop {
-            if paused.is_some() && get.is_none() && post.is_none() {
-                if let Some(mut new_ws) = paused.take() {
-                    let mut result = self.ws_send(&mut new_ws, &Packet::Upgrade).await;
-                    for packet in std::mem::take(&mut self.queue) {
-                        if result.is_ok() {
-                            result = self.ws_send(&mut new_ws, &packet).await;
-                        }
+            if paused.is_some()
+                && get.is_none()
+                && post.is_none()
+                && let Some(mut new_ws) = paused.take()
+            {
+                let mut result = self.ws_send(&mut new_ws, &Packet::Upgrade).await;
+                for packet in std::mem::take(&mut self.queue) {
+                    if result.is_ok() {
+                        result = self.ws_send(&mut new_ws, &packet).await;
                     }
-                    if let Err(reason) = result {
-                        return reason;
-                    }
-                    ws = Some(new_ws);
-                    let _ = self.events.send(EngineEvent::Upgraded);
                 }
+                if let Err(reason) = result {
+                    return reason;
+                }
+                ws = Some(new_ws);
+                let _ = self.events.send(EngineEvent::Upgraded);
             }
             if ws.is_none() && paused.is_none() {
                 if get.is_none() {
@@ -524,8 +548,15 @@ impl Task {
             };
             tokio::select! {
                 cmd = self.cmds.recv() => match cmd {
-                    None | Some(Command::Close) => {
-                        self.send_close(&mut ws).await;
+                    None => {
+                        self.send_close(&mut ws, post.take()).await;
+                        return CloseReason::ForcedClose;
+                    }
+                    Some(Command::Close(done)) => {
+                        self.send_close(&mut ws, post.take()).await;
+                        if let Some(done) = done {
+                            let _ = done.send(());
+                        }
                         return CloseReason::ForcedClose;
                     }
                     Some(Command::Send { frame, volatile }) => {
@@ -535,11 +566,10 @@ impl Task {
                         };
                         // A volatile packet is dropped while the transport is busy.
                         let busy = ws.is_none() && (post.is_some() || paused.is_some());
-                        if !(volatile && busy) {
-                            if let Err(reason) = self.output(&mut ws, packet).await {
+                        if !(volatile && busy)
+                            && let Err(reason) = self.output(&mut ws, packet).await {
                                 return reason;
                             }
-                        }
                     }
                 },
                 response = wait(&mut get) => {

@@ -67,10 +67,10 @@ impl HttpClient {
     }
 
     fn put_idle(&self, conn: Conn) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < 4 {
-                idle.push(conn);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < 4
+        {
+            idle.push(conn);
         }
     }
 
@@ -83,13 +83,12 @@ impl HttpClient {
     ) -> Result<Response, EngineError> {
         // A kept-alive connection may have been closed by the server meanwhile: retry once
         // on a fresh one.
-        if let Some(conn) = self.take_idle() {
-            if let Ok(response) = self
+        if let Some(conn) = self.take_idle()
+            && let Ok(response) = self
                 .send_on(conn, method.clone(), &path_and_query, body.clone())
                 .await
-            {
-                return Ok(response);
-            }
+        {
+            return Ok(response);
         }
         let conn = self.connect().await?;
         self.send_on(conn, method, &path_and_query, body).await

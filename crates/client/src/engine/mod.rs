@@ -25,7 +25,7 @@ pub(crate) use ws::{Ws, connect_ws};
 use ::http::HeaderMap;
 use bytes::Bytes;
 use sio_engineio_proto::Revision;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::Transport;
 
@@ -198,8 +198,13 @@ pub struct OpenInfo {
 
 #[derive(Debug)]
 pub(crate) enum Command {
-    Send { frame: Frame, volatile: bool },
-    Close,
+    Send {
+        frame: Frame,
+        volatile: bool,
+    },
+    /// Close after writing what was queued before; `done` is answered (or dropped) once the
+    /// close packet is written or the connection is gone.
+    Close(Option<oneshot::Sender<()>>),
 }
 
 /// Sends to a connection; cheap to clone. Dropping every clone closes the connection.
@@ -233,9 +238,15 @@ impl EngineSender {
             .is_ok()
     }
 
-    /// Closes the connection (sends the close packet first).
+    /// Closes the connection: messages queued before are written, then the close packet.
     pub fn close(&self) {
-        let _ = self.tx.send(Command::Close);
+        let _ = self.tx.send(Command::Close(None));
+    }
+
+    /// Like [`close`](Self::close); `done` fires once the close packet is written (or could not
+    /// be), or at once when the connection is already gone.
+    pub(crate) fn close_then(&self, done: oneshot::Sender<()>) {
+        let _ = self.tx.send(Command::Close(Some(done)));
     }
 
     /// Whether the connection task is still running.
