@@ -239,9 +239,17 @@ async fn refusals_are_explained() {
 
     // Socket.IO 2 servers read the token from the query.
     let v2 = Peer::start("v2", json!({})).await;
-    let refused = run(&["listen", &v2.url("/"), "--query", "token=bad"]).await;
-    assert_eq!(refused.code, Some(1), "{refused:?}");
-    assert!(refused.stderr.contains("unauthorized"), "{refused:?}");
+    for nsp in ["/", "/admin"] {
+        let started = std::time::Instant::now();
+        let refused = run(&["listen", &v2.url(nsp), "--query", "token=bad"]).await;
+        assert_eq!(refused.code, Some(1), "{refused:?}");
+        assert!(refused.stderr.contains("unauthorized"), "{refused:?}");
+        // Refused at once, not after the connect timeout (20 s).
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{nsp}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1069,7 +1069,25 @@ impl ManagerTask {
                 }
             }
             Packet::ConnectError { nsp, data } => {
-                if let Some(ns) = self.sockets.remove(&nsp) {
+                let v4 = self
+                    .conn
+                    .as_ref()
+                    .is_some_and(|c| c.wire == Wire::Text(ProtocolVersion::V4));
+                if nsp == "/" && v4 && !self.sockets.contains_key("/") {
+                    // A 2.x server that refuses the main namespace (which it connects by
+                    // itself) never answers the others' CONNECTs: each is refused with it.
+                    let waiting: Vec<String> = self
+                        .sockets
+                        .iter()
+                        .filter(|(_, ns)| !ns.connected)
+                        .map(|(name, _)| name.clone())
+                        .collect();
+                    for name in waiting {
+                        if let Some(ns) = self.sockets.remove(&name) {
+                            ns.emit(ClientEvent::ConnectError(data.clone()));
+                        }
+                    }
+                } else if let Some(ns) = self.sockets.remove(&nsp) {
                     ns.emit(ClientEvent::ConnectError(data));
                 }
                 self.close_if_unused();
