@@ -31,7 +31,6 @@
 //! is the median of the runs (computed per column).
 
 use std::{
-    collections::HashMap,
     io::{BufRead, BufReader},
     net::SocketAddr,
     process::{Child, Command, ExitCode, Stdio},
@@ -50,6 +49,7 @@ use hyper_util::rt::TokioIo;
 use sio_engineio::{
     CloseReason, Data, Engine, EngineConfig, EngineHandler, EngineService, Message, Socket,
 };
+use sio_loadgen::process::ProcessTimes;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::{
     WebSocketStream,
@@ -528,7 +528,6 @@ fn bench_main(args: Vec<String>) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pinned = options.pin && cpus >= 2 && Command::new("taskset").arg("-V").output().is_ok();
-    let ticks = clock_ticks();
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     eprintln!(
         "{} clients, {} s warm-up + {} s measured, {} runs, {} CPUs, {}; load average at start: {}",
@@ -552,7 +551,7 @@ fn bench_main(args: Vec<String>) -> Result<(), String> {
     for scenario in &options.scenarios {
         let mut samples = Vec::new();
         for run in 1..=options.runs {
-            let sample = measure(&exe, *scenario, &options, pinned, ticks)?;
+            let sample = measure(&exe, *scenario, &options, pinned)?;
             eprintln!(
                 "{} run {run}/{}: {:.0} msgs/s; server {:.2} µs/msg, {:.0}% CPU, waited {:.0}%; \
                  generator {:.2} µs/msg, {:.0}% CPU, waited {:.0}%",
@@ -666,7 +665,6 @@ fn measure(
     scenario: Scenario,
     options: &Options,
     pinned: bool,
-    ticks: f64,
 ) -> Result<Sample, String> {
     let (server, mut server_out) = spawn(exe, pinned.then_some(0), &["serve", scenario.server()])?;
     let listening = read_line(&mut server_out)?;
@@ -694,11 +692,11 @@ fn measure(
     if line != "measure" {
         return Err(format!("unexpected generator output: {line}"));
     }
-    let server_start = Times::of(server_pid, ticks)?;
-    let generator_start = Times::of(generator_pid, ticks)?;
+    let server_start = times(server_pid)?;
+    let generator_start = times(generator_pid)?;
     let line = read_line(&mut generator_out)?;
-    let server_times = Times::of(server_pid, ticks)?.since(&server_start);
-    let generator_times = Times::of(generator_pid, ticks)?.since(&generator_start);
+    let server_times = times(server_pid)?.since(&server_start);
+    let generator_times = times(generator_pid)?.since(&generator_start);
 
     let mut fields = line.split_whitespace();
     let (Some("result"), Some(messages), Some(elapsed), Some(errors)) =
@@ -727,84 +725,9 @@ fn measure(
     })
 }
 
-/// Where a process's time went so far.
-#[derive(Debug, Clone)]
-struct Times {
-    /// Seconds on a CPU: utime + stime from `/proc/<pid>/stat`, all threads.
-    cpu: f64,
-    /// Per thread, nanoseconds runnable but waiting for a CPU (another process had it), from
-    /// `/proc/<pid>/task/<tid>/schedstat`: how much the other work on the machine got in the
-    /// way. Empty where the kernel has no schedstat.
-    waits: HashMap<String, f64>,
-}
-
-/// The difference between two [`Times`], in seconds.
-#[derive(Debug, Clone, Copy)]
-struct Spent {
-    cpu: f64,
-    wait: f64,
-}
-
-impl Times {
-    fn of(pid: u32, ticks: f64) -> Result<Times, String> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
-        // The command name may contain spaces: the fields we want follow its closing
-        // parenthesis.
-        let (_, fields) = stat
-            .rsplit_once(')')
-            .ok_or("unexpected /proc/<pid>/stat format")?;
-        // After the name: state (field 3), ppid (4), … utime (14), stime (15).
-        let mut fields = fields.split_whitespace().skip(11);
-        let utime: f64 = fields
-            .next()
-            .and_then(|f| f.parse().ok())
-            .ok_or("no utime")?;
-        let stime: f64 = fields
-            .next()
-            .and_then(|f| f.parse().ok())
-            .ok_or("no stime")?;
-        let mut waits = HashMap::new();
-        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
-            for task in tasks.flatten() {
-                // schedstat: ns on a CPU, ns waiting on a run queue, timeslices.
-                let wait = std::fs::read_to_string(task.path().join("schedstat"))
-                    .ok()
-                    .and_then(|text| text.split_whitespace().nth(1)?.parse::<f64>().ok());
-                if let Some(wait) = wait {
-                    waits.insert(task.file_name().to_string_lossy().into_owned(), wait);
-                }
-            }
-        }
-        Ok(Times {
-            cpu: (utime + stime) / ticks,
-            waits,
-        })
-    }
-
-    /// What was spent since `start`; threads that ended in between are not counted.
-    fn since(&self, start: &Times) -> Spent {
-        let wait_ns: f64 = self
-            .waits
-            .iter()
-            .map(|(tid, wait)| wait - start.waits.get(tid).copied().unwrap_or(0.0))
-            .sum();
-        Spent {
-            cpu: self.cpu - start.cpu,
-            wait: wait_ns / 1e9,
-        }
-    }
-}
-
-/// Clock ticks per second of /proc times (`getconf CLK_TCK`, 100 on Linux in practice).
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(100.0)
+/// CPU and run-queue wait of a child so far (`/proc/<pid>/stat` and `schedstat`).
+fn times(pid: u32) -> Result<ProcessTimes, String> {
+    ProcessTimes::of(pid).map_err(|e| format!("/proc/{pid}: {e}"))
 }
 
 fn median(samples: &[Sample], field: impl Fn(&Sample) -> f64) -> f64 {

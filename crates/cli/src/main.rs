@@ -1,5 +1,6 @@
 //! `sio`: a Socket.IO server and a toolbox for Socket.IO endpoints, on the command line.
 
+mod bench;
 mod connect;
 mod decode;
 mod emit;
@@ -37,6 +38,9 @@ enum Command {
     /// Tell what an endpoint speaks and how to connect to it.
     #[command(after_help = probe::EXAMPLES)]
     Probe(probe::ProbeArgs),
+    /// Load a server (echo, fan-out, connect storm) and report rate, latency and generator CPU.
+    #[command(after_help = bench::EXAMPLES)]
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +48,8 @@ fn main() -> ExitCode {
     // Decoding needs no runtime; it reads its input synchronously.
     let command = match cli.command {
         Command::Decode(args) => return decode::run(args),
+        // The load generator runs its own runtimes, one per thread.
+        Command::Bench(args) => return bench::run(args),
         command => command,
     };
     let runtime = match tokio::runtime::Runtime::new() {
@@ -66,6 +72,7 @@ fn main() -> ExitCode {
             Command::Emit(args) => emit::run(args).await,
             Command::Probe(args) => probe::run(args).await,
             Command::Decode(args) => decode::run(args),
+            Command::Bench(args) => bench::run(args),
         }
     })
 }

@@ -1,0 +1,706 @@
+//! The benchmark harness behind `bench/run`: every scenario against every server, each run on a
+//! fresh server process pinned to CPU 0 while this process (the load generator, `sio-loadgen`
+//! in-process) runs on CPU 1; servers interleaved A/B/C… with the order rotated every round;
+//! medians, paired ratios, server CPU per operation from `/proc/<pid>/stat`, idle memory per
+//! connection from RSS; Markdown, JSON and SVG into `bench/results/`.
+//!
+//! ```text
+//! bench/run --quick          # small numbers: checks the whole pipeline end to end
+//! bench/run                  # the full scenarios, 3 rounds
+//! bench/run --runs 5 --servers sio,socketioxide --only echo-100-32B,fanout-1k
+//! ```
+//!
+//! `sio-bench floor --port N` is the raw WebSocket floor server.
+
+mod floor;
+mod output;
+
+use std::io::{BufRead, BufReader};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use sio_loadgen::process::{ProcessTimes, rss_bytes};
+use sio_loadgen::{Config, Observer, Phase, Progress, Protocol, Report, Scenario, Transport};
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("floor") => parse_port(args.get(1..).unwrap_or_default()).and_then(floor::serve),
+        _ => harness(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("sio-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_port(args: &[String]) -> Result<u16, String> {
+    match args {
+        [flag, port] if flag == "--port" => port.parse().map_err(|e| format!("--port: {e}")),
+        _ => Err("usage: sio-bench floor --port N".into()),
+    }
+}
+
+/// The servers compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Server {
+    Sio,
+    Floor,
+    Socketioxide,
+    Node,
+    Python,
+}
+
+impl Server {
+    const ALL: [Server; 5] = [
+        Server::Sio,
+        Server::Floor,
+        Server::Socketioxide,
+        Server::Node,
+        Server::Python,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Sio => "sio",
+            Server::Floor => "raw-ws-floor",
+            Server::Socketioxide => "socketioxide",
+            Server::Node => "node-socket.io",
+            Server::Python => "python-socketio",
+        }
+    }
+
+    fn command(self, root: &Path, port: u16) -> Result<Command, String> {
+        let port = port.to_string();
+        let need = |path: PathBuf| {
+            if path.exists() {
+                Ok(path)
+            } else {
+                Err(format!(
+                    "{} is missing: run bench/run, which builds and installs every server",
+                    path.display()
+                ))
+            }
+        };
+        let mut command = match self {
+            Server::Sio => Command::new(need(root.join("target/release/examples/bench_server"))?),
+            Server::Floor => {
+                let mut c = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+                c.arg("floor");
+                c
+            }
+            Server::Socketioxide => Command::new(need(
+                root.join("bench/target/release/socketioxide-bench-server"),
+            )?),
+            Server::Node => {
+                let mut c = Command::new("node");
+                c.arg(need(root.join("bench/servers/node-server.js"))?);
+                c
+            }
+            Server::Python => {
+                let mut c = Command::new(need(root.join("peers/.venv/bin/python"))?);
+                c.arg(need(root.join("bench/servers/python-server.py"))?);
+                c
+            }
+        };
+        command.args(["--port", &port]);
+        Ok(command)
+    }
+
+    /// The floor has no Socket.IO and so no long-polling.
+    fn supports(self, spec: &Spec) -> bool {
+        !(self == Server::Floor && spec.transport == Transport::Polling)
+    }
+}
+
+/// What the scenario's headline figure is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Metric {
+    /// Server CPU µs per operation.
+    CpuPerOp,
+    /// Server RSS growth per idle connection.
+    MemoryPerConnection,
+}
+
+/// One scenario of the table.
+#[derive(Debug, Clone, Serialize)]
+pub struct Spec {
+    pub id: String,
+    pub title: String,
+    pub scenario: Scenario,
+    pub clients: usize,
+    pub payload: usize,
+    pub binary: bool,
+    pub rate: Option<f64>,
+    pub transport: Transport,
+    pub metric: Metric,
+    #[serde(skip)]
+    hold: Duration,
+}
+
+fn specs(quick: bool) -> Vec<Spec> {
+    // Quick mode keeps every scenario but with small numbers.
+    let n = |full: usize, small: usize| if quick { small } else { full };
+    let spec = |id: &str, title: String, scenario, clients, payload| Spec {
+        id: id.into(),
+        title,
+        scenario,
+        clients,
+        payload,
+        binary: false,
+        rate: None,
+        transport: Transport::WebSocket,
+        metric: Metric::CpuPerOp,
+        hold: Duration::ZERO,
+    };
+    let (c100, c1k, c10k) = (n(100, 20), n(1000, 50), n(10_000, 200));
+    vec![
+        spec(
+            "echo-100-32B",
+            format!("echo with ack, {c100} clients, 32 B"),
+            Scenario::Echo,
+            c100,
+            32,
+        ),
+        spec(
+            "echo-100-4KB",
+            format!("echo with ack, {c100} clients, 4 KB"),
+            Scenario::Echo,
+            c100,
+            4096,
+        ),
+        spec(
+            "echo-1000-32B",
+            format!("echo with ack, {c1k} clients, 32 B"),
+            Scenario::Echo,
+            c1k,
+            32,
+        ),
+        spec(
+            "echo-1000-4KB",
+            format!("echo with ack, {c1k} clients, 4 KB"),
+            Scenario::Echo,
+            c1k,
+            4096,
+        ),
+        Spec {
+            rate: Some(10.0),
+            ..spec(
+                "latency-1000x10",
+                format!("fixed rate, {c1k} clients x 10 msg/s"),
+                Scenario::Echo,
+                c1k,
+                32,
+            )
+        },
+        spec(
+            "fanout-1k",
+            format!("fan-out to {c1k} room members"),
+            Scenario::Fanout,
+            c1k,
+            32,
+        ),
+        spec(
+            "fanout-10k",
+            format!("fan-out to {c10k} room members"),
+            Scenario::Fanout,
+            c10k,
+            32,
+        ),
+        spec(
+            "connect-10k",
+            format!("connect storm, {c10k} sockets"),
+            Scenario::Connect,
+            c10k,
+            32,
+        ),
+        Spec {
+            metric: Metric::MemoryPerConnection,
+            hold: Duration::from_secs(2),
+            ..spec(
+                "idle-memory-10k",
+                format!("idle memory, {c10k} connections"),
+                Scenario::Connect,
+                c10k,
+                32,
+            )
+        },
+        Spec {
+            transport: Transport::Polling,
+            ..spec(
+                "polling-echo-100",
+                format!("long-polling echo, {c100} clients"),
+                Scenario::Echo,
+                c100,
+                32,
+            )
+        },
+        Spec {
+            binary: true,
+            ..spec(
+                "binary-4KB",
+                format!("binary echo, {c100} clients, 4 KB"),
+                Scenario::Echo,
+                c100,
+                4096,
+            )
+        },
+        Spec {
+            binary: true,
+            ..spec(
+                "binary-64KB",
+                format!("binary echo, {c100} clients, 64 KB"),
+                Scenario::Echo,
+                c100,
+                65536,
+            )
+        },
+    ]
+}
+
+struct Options {
+    quick: bool,
+    runs: usize,
+    duration: Duration,
+    warmup: Duration,
+    servers: Vec<Server>,
+    only: Option<Vec<String>>,
+    root: PathBuf,
+    out: PathBuf,
+}
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let root = std::env::var_os("SIO_ROOT")
+        .map(PathBuf::from)
+        .or_else(|| std::env::current_dir().ok())
+        .ok_or("no working directory")?;
+    let mut options = Options {
+        quick: false,
+        runs: 0,
+        duration: Duration::ZERO,
+        warmup: Duration::ZERO,
+        servers: Server::ALL.to_vec(),
+        only: None,
+        out: root.join("bench/results"),
+        root,
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = || it.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--quick" => options.quick = true,
+            "--runs" => options.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
+            "--duration" => {
+                options.duration = Duration::from_secs_f64(
+                    value()?.parse().map_err(|e| format!("--duration: {e}"))?,
+                );
+            }
+            "--servers" => {
+                options.servers = value()?
+                    .split(',')
+                    .map(|name| {
+                        Server::ALL
+                            .into_iter()
+                            .find(|s| s.name() == name || s.name().starts_with(name))
+                            .ok_or(format!("unknown server {name}"))
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            "--only" => options.only = Some(value()?.split(',').map(str::to_owned).collect()),
+            "--out" => options.out = PathBuf::from(value()?),
+            "-h" | "--help" => {
+                return Err("usage: bench/run [--quick] [--runs N] [--duration S] \
+                     [--servers sio,raw-ws-floor,socketioxide,node-socket.io,python-socketio] \
+                     [--only SCENARIO,...] [--out DIR]"
+                    .into());
+            }
+            other => return Err(format!("unknown argument {other} (try --help)")),
+        }
+    }
+    if options.runs == 0 {
+        options.runs = if options.quick { 1 } else { 3 };
+    }
+    if options.duration.is_zero() {
+        options.duration = Duration::from_secs(if options.quick { 1 } else { 5 });
+    }
+    options.warmup = Duration::from_millis(if options.quick { 300 } else { 1000 });
+    Ok(options)
+}
+
+/// One measured run of one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    pub server: Server,
+    pub round: usize,
+    pub ok: bool,
+    pub failure: Option<String>,
+    pub per_second: f64,
+    pub server_us_per_op: f64,
+    pub server_cpu_share: f64,
+    pub server_waited_share: f64,
+    pub memory_per_connection_kb: Option<f64>,
+    pub generator_share: f64,
+    pub generator_bound: bool,
+    pub report: Option<Report>,
+}
+
+/// Reads the server's CPU and memory when the loadgen opens and closes the window.
+struct ServerWatch {
+    pid: u32,
+    start: Option<(ProcessTimes, Instant, u64)>,
+    end: Option<(ProcessTimes, Instant)>,
+    rss_end: u64,
+}
+
+impl Observer for ServerWatch {
+    fn phase(&mut self, phase: Phase, _progress: &Progress) {
+        match phase {
+            Phase::Measuring => {
+                let times = ProcessTimes::of(self.pid).unwrap_or_default();
+                let rss = rss_bytes(self.pid).unwrap_or(0);
+                self.start = Some((times, Instant::now(), rss));
+            }
+            Phase::Holding | Phase::Finished => {
+                if self.end.is_none() {
+                    self.end = Some((
+                        ProcessTimes::of(self.pid).unwrap_or_default(),
+                        Instant::now(),
+                    ));
+                }
+                if phase == Phase::Finished {
+                    self.rss_end = rss_bytes(self.pid).unwrap_or(0);
+                }
+            }
+            Phase::Connecting | Phase::WarmingUp => {}
+        }
+    }
+}
+
+/// A server process; killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+fn start(server: Server, options: &Options, pinned: bool) -> Result<(Running, u16), String> {
+    let port = free_port()?;
+    let inner = server.command(&options.root, port)?;
+    let mut command = if pinned {
+        // taskset execs the server: the pid is the server's own.
+        let mut c = Command::new("taskset");
+        c.arg("-c")
+            .arg("0")
+            .arg(inner.get_program())
+            .args(inner.get_args());
+        c
+    } else {
+        inner
+    };
+    command
+        .current_dir(&options.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", server.name()))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let running = Running(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep reading so that the server never blocks on a full pipe.
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.starts_with("listening") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .map_err(|_| format!("{} did not start listening within 30 s", server.name()))?;
+    // Some servers say so just before the socket accepts: wait until it does.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("{} does not accept connections", server.name()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok((running, port))
+}
+
+fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned: bool) -> Sample {
+    let failed = |failure: String| Sample {
+        server,
+        round,
+        ok: false,
+        failure: Some(failure),
+        per_second: f64::NAN,
+        server_us_per_op: f64::NAN,
+        server_cpu_share: f64::NAN,
+        server_waited_share: f64::NAN,
+        memory_per_connection_kb: None,
+        generator_share: f64::NAN,
+        generator_bound: false,
+        report: None,
+    };
+    let (running, port) = match start(server, options, pinned) {
+        Ok(started) => started,
+        Err(message) => return failed(message),
+    };
+    let mut config = Config::new(format!("http://127.0.0.1:{port}"));
+    config.scenario = spec.scenario;
+    config.protocol = if server == Server::Floor {
+        Protocol::RawWebSocket
+    } else {
+        Protocol::SocketIo
+    };
+    config.transport = spec.transport;
+    config.clients = spec.clients;
+    config.payload_bytes = spec.payload;
+    config.binary = spec.binary;
+    config.rate = spec.rate;
+    config.duration = options.duration;
+    config.warmup = options.warmup;
+    config.hold = spec.hold;
+    config.threads = if pinned { 1 } else { 0 };
+    config.connect_concurrency = 64;
+    config.timeout = Duration::from_secs(20);
+    if spec.clients >= 5000 {
+        // More ephemeral ports than one source address has, across back-to-back runs.
+        config.source_addrs = (2..=9)
+            .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+            .collect();
+    }
+    let mut watch = ServerWatch {
+        pid: running.0.id(),
+        start: None,
+        end: None,
+        rss_end: 0,
+    };
+    let report = match sio_loadgen::run(&config, &mut watch) {
+        Ok(report) => report,
+        Err(error) => return failed(error.to_string()),
+    };
+    drop(running);
+    let (Some((cpu_start, _, rss_start)), Some((cpu_end, _))) = (&watch.start, &watch.end) else {
+        return failed("the measured window never opened".into());
+    };
+    let spent = cpu_end.since(cpu_start);
+    // /proc counts CPU time in clock ticks (10 ms): below a few ticks the figure is noise.
+    let cpu_known = spent.cpu >= 5.0 / sio_loadgen::process::clock_ticks();
+    let operations = report.operations as f64;
+    let memory = (spec.metric == Metric::MemoryPerConnection && report.connected > 0).then(|| {
+        (watch.rss_end.saturating_sub(*rss_start)) as f64 / report.connected as f64 / 1024.0
+    });
+    let ok = report.errors == 0 && report.operations > 0;
+    Sample {
+        server,
+        round,
+        ok,
+        failure: (!ok).then(|| {
+            format!(
+                "{} errors, {} operations: {}",
+                report.errors,
+                report.operations,
+                report.error_samples.join("; ")
+            )
+        }),
+        per_second: report.per_second,
+        server_us_per_op: if operations > 0.0 && cpu_known {
+            spent.cpu * 1e6 / operations
+        } else {
+            f64::NAN
+        },
+        server_cpu_share: spent.cpu / report.seconds.max(1e-9),
+        server_waited_share: spent.wait / report.seconds.max(1e-9),
+        memory_per_connection_kb: memory,
+        generator_share: report.generator_cpu.share_of_threads,
+        generator_bound: report.generator_saturated(),
+        report: Some(report),
+    }
+}
+
+/// Everything a harness run produced.
+#[derive(Debug, Serialize)]
+pub struct Results {
+    pub mode: &'static str,
+    pub started: String,
+    pub machine: Machine,
+    pub runs: usize,
+    pub duration_secs: f64,
+    pub warmup_secs: f64,
+    pub pinned: bool,
+    pub servers: Vec<Server>,
+    pub scenarios: Vec<Spec>,
+    pub samples: Vec<(String, Sample)>,
+    pub loadavg_start: Option<[f64; 3]>,
+    pub loadavg_end: Option<[f64; 3]>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Machine {
+    pub cpus: usize,
+    pub cpu_model: String,
+    pub kernel: String,
+    pub memory: String,
+}
+
+fn machine() -> Machine {
+    let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_default();
+    let shell = |program: &str, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .map(|s| s.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .next()
+                .map(|l| l.split_whitespace().skip(1).collect::<Vec<_>>().join(" "))
+        })
+        .unwrap_or_default();
+    Machine {
+        // All the machine's CPUs, not the one this process is pinned to.
+        cpus: std::fs::read_to_string("/proc/cpuinfo")
+            .map(|t| t.lines().filter(|l| l.starts_with("processor")).count())
+            .unwrap_or(0),
+        cpu_model,
+        kernel: shell("uname", &["-sr"]),
+        memory,
+    }
+}
+
+fn harness(args: &[String]) -> Result<(), String> {
+    let options = parse_options(args)?;
+    let all = specs(options.quick);
+    let specs: Vec<Spec> = match &options.only {
+        None => all,
+        Some(only) => all.into_iter().filter(|s| only.contains(&s.id)).collect(),
+    };
+    if specs.is_empty() {
+        return Err("no scenario selected (see --only)".into());
+    }
+    // bench/run starts this process on CPU 1; the servers go to CPU 0.
+    let machine_cpus =
+        std::fs::read_to_string("/sys/devices/system/cpu/online").unwrap_or_default();
+    let on_cpu_1 = std::thread::available_parallelism().map_or(0, |n| n.get()) == 1;
+    let pinned = on_cpu_1
+        && machine_cpus.trim() != "0"
+        && Command::new("taskset").arg("-V").output().is_ok();
+    if !pinned {
+        eprintln!(
+            "sio-bench: not pinned (start it as `taskset -c 1 …`, as bench/run does): server and \
+             generator share the CPUs, figures are less steady"
+        );
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("sio-bench: this is a debug build; bench/run builds --release");
+    }
+    let started = Command::new("date")
+        .args(["-u", "+%Y-%m-%dT%H:%M:%SZ"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    let loadavg_start = sio_loadgen::process::loadavg();
+    let mut samples = Vec::new();
+    let total = options.runs * specs.len() * options.servers.len();
+    let mut done = 0;
+    for round in 0..options.runs {
+        for spec in &specs {
+            // A/B interleaving: every round starts with the next server.
+            let count = options.servers.len();
+            for k in 0..count {
+                let Some(&server) = options.servers.get((k + round) % count) else {
+                    continue;
+                };
+                done += 1;
+                if !server.supports(spec) {
+                    continue;
+                }
+                let sample = measure(server, spec, round, &options, pinned);
+                eprintln!(
+                    "[{done}/{total}] round {} {} {}: {}",
+                    round + 1,
+                    spec.id,
+                    server.name(),
+                    describe(&sample)
+                );
+                samples.push((spec.id.clone(), sample));
+            }
+        }
+    }
+    let results = Results {
+        mode: if options.quick { "quick" } else { "full" },
+        started,
+        machine: machine(),
+        runs: options.runs,
+        duration_secs: options.duration.as_secs_f64(),
+        warmup_secs: options.warmup.as_secs_f64(),
+        pinned,
+        servers: options.servers.clone(),
+        scenarios: specs,
+        samples,
+        loadavg_start,
+        loadavg_end: sio_loadgen::process::loadavg(),
+    };
+    let written = output::write(&results, &options.out)?;
+    for path in written {
+        eprintln!("wrote {}", path.display());
+    }
+    let failures = results.samples.iter().filter(|(_, s)| !s.ok).count();
+    if failures > 0 {
+        return Err(format!("{failures} run(s) failed; see the tables"));
+    }
+    Ok(())
+}
+
+fn describe(sample: &Sample) -> String {
+    match (&sample.failure, sample.memory_per_connection_kb) {
+        (Some(failure), _) => format!("FAILED: {failure}"),
+        (None, Some(kb)) => format!("{kb:.1} KB per connection"),
+        (None, None) => format!(
+            "{:.0}/s, server {:.2} µs/op ({:.0}% CPU), generator {:.0}%{}",
+            sample.per_second,
+            sample.server_us_per_op,
+            sample.server_cpu_share * 100.0,
+            sample.generator_share * 100.0,
+            if sample.generator_bound {
+                " (generator-bound)"
+            } else {
+                ""
+            }
+        ),
+    }
+}

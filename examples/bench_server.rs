@@ -1,0 +1,91 @@
+//! The server side of the benchmark contract, for `sio bench` and the harness in `bench/`.
+//!
+//! ```text
+//! cargo build --release -p sio-examples --example bench_server
+//! target/release/examples/bench_server --port 3000              # single-threaded runtime
+//! target/release/examples/bench_server --port 3000 --threads 2  # multi-threaded runtime
+//! ```
+//!
+//! The contract every benchmarked server implements: every socket joins room `room`; `echo`
+//! acks with its arguments (or emits `echo` back with them when no ack is asked); `fan`
+//! broadcasts `f` with its arguments to `room` (every member but the sender). It prints
+//! `listening <port>` once it accepts connections.
+//!
+//! Try it from a `node` prompt in `peers/`:
+//!
+//! ```js
+//! const s = require("socket.io-client").io("http://127.0.0.1:3000");
+//! await s.emitWithAck("echo", "hi");   // → "hi"
+//! ```
+
+use sio_server::{Event, ServerConfig, SocketIo, SocketRef};
+use tokio::net::TcpListener;
+
+fn on_connection(socket: SocketRef) -> std::future::Ready<()> {
+    socket.join("room");
+    socket.on("echo", |socket: SocketRef, mut event: Event| async move {
+        let args = std::mem::take(&mut event.args);
+        let _ = match event.ack.take() {
+            Some(ack) => ack.send_values(args),
+            None => socket.emit("echo", &args),
+        };
+    });
+    socket.on("fan", |socket: SocketRef, mut event: Event| async move {
+        let args = std::mem::take(&mut event.args);
+        let _ = socket.to("room").emit("f", &args);
+    });
+    std::future::ready(())
+}
+
+fn parse_args() -> Result<(u16, usize), String> {
+    let (mut port, mut threads) = (3000, 1);
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--port" => port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--threads" => threads = value()?.parse().map_err(|e| format!("--threads: {e}"))?,
+            other => {
+                return Err(format!(
+                    "unknown argument {other}; usage: bench_server [--port N] [--threads N]"
+                ));
+            }
+        }
+    }
+    Ok((port, threads))
+}
+
+fn main() -> std::process::ExitCode {
+    let result = parse_args().and_then(|(port, threads)| {
+        let runtime = if threads <= 1 {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+        } else {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .enable_all()
+                .build()
+        }
+        .map_err(|e| format!("cannot start tokio: {e}"))?;
+        runtime.block_on(async move {
+            let listener = TcpListener::bind(("127.0.0.1", port))
+                .await
+                .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+            let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+            println!("listening {port}");
+            let io = SocketIo::new(ServerConfig::default());
+            io.on_connection(on_connection);
+            io.serve(listener, std::future::pending())
+                .await
+                .map_err(|e| format!("server stopped: {e}"))
+        })
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("bench_server: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
