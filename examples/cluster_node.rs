@@ -21,7 +21,8 @@
 //! | `disconnect-room` room                | disconnects the room's sockets on every node             |
 //! | `server-side-emit` event, ...args     | sends the event to the other nodes, acks their sorted answers |
 //!
-//! `--adapter streams` uses the Redis streams adapter (`@socket.io/redis-streams-adapter`);
+//! `--adapter streams` uses the Redis streams adapter (`@socket.io/redis-streams-adapter`),
+//! `--adapter sharded` sharded pub/sub on Redis 7 (`createShardedAdapter`);
 //! `--recovery` turns on connection state recovery, across nodes with streams.
 //!
 //! Every node answers the server-side event `whoami` with `node:PORT`; the server-side event
@@ -39,7 +40,10 @@
 
 use std::time::Duration;
 
-use sio_redis_adapter::{PubSubConfig, RedisAdapter, RedisStreamsAdapter, StreamsConfig};
+use sio_redis_adapter::{
+    PubSubConfig, RedisAdapter, RedisShardedAdapter, RedisStreamsAdapter, ShardedConfig,
+    StreamsConfig,
+};
 use sio_server::{Event, RecoveryConfig, ServerConfig, SocketIo, SocketRef, Value};
 use tokio::net::TcpListener;
 
@@ -90,7 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_writer(std::io::stderr)
         .init();
     let args = parse_args().map_err(|e| {
-        format!("{e}\nusage: cluster_node --port N --redis redis://HOST:PORT [--adapter pubsub|streams] [--key PREFIX] [--requests-timeout MS] [--recovery]")
+        format!("{e}\nusage: cluster_node --port N --redis redis://HOST:PORT [--adapter pubsub|streams|sharded] [--key PREFIX] [--requests-timeout MS] [--recovery]")
     })?;
     let server_config = ServerConfig {
         recovery: args.recovery.then(RecoveryConfig::default),
@@ -119,7 +123,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let adapter = RedisStreamsAdapter::connect(&args.redis, config).await?;
             SocketIo::with_adapter(server_config, adapter)
         }
-        other => return Err(format!("--adapter {other}: pubsub or streams").into()),
+        "sharded" => {
+            let mut config = ShardedConfig {
+                channel_prefix: args.key.clone(),
+                ..ShardedConfig::default()
+            };
+            if let Some(timeout) = args.requests_timeout {
+                config.requests_timeout = timeout;
+            }
+            let adapter = RedisShardedAdapter::connect(&args.redis, config).await?;
+            SocketIo::with_adapter(server_config, adapter)
+        }
+        other => return Err(format!("--adapter {other}: pubsub, streams or sharded").into()),
     };
     let port = args.port;
     io.of("/").on_server_side(

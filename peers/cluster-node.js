@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // One node of a Socket.IO cluster on Redis with the official npm packages: socket.io 4 and
-// @socket.io/redis-adapter (or @socket.io/redis-streams-adapter), on ioredis. It has the same
+// @socket.io/redis-adapter (createAdapter, or createShardedAdapter) or
+// @socket.io/redis-streams-adapter, on ioredis. It has the same
 // contract as examples/cluster_node.rs, so the tests can mix Rust and Node nodes in one cluster.
 //
-//   node peers/cluster-node.js --port N --redis redis://127.0.0.1:P [--adapter pubsub|streams] [--key PREFIX] [--requests-timeout MS] [--recovery]
+//   node peers/cluster-node.js --port N --redis redis://127.0.0.1:P [--adapter pubsub|sharded|streams] [--key PREFIX] [--requests-timeout MS] [--recovery]
 //
 // Prints "listening on N" once ready. Client requests (all acknowledged):
 //   (connect)                    emits "auth" with the handshake's auth
@@ -41,10 +42,16 @@ if (kind === "pubsub") {
   const sub = pub.duplicate();
   sub.on("error", () => {});
   adapter = require("@socket.io/redis-adapter").createAdapter(pub, sub, { key, requestsTimeout });
+} else if (kind === "sharded") {
+  const sub = pub.duplicate();
+  sub.on("error", () => {});
+  adapter = require("@socket.io/redis-adapter").createShardedAdapter(pub, sub, {
+    channelPrefix: key,
+  });
 } else if (kind === "streams") {
   adapter = require("@socket.io/redis-streams-adapter").createAdapter(pub, { channelPrefix: key });
 } else {
-  console.error(`--adapter ${kind}: pubsub or streams`);
+  console.error(`--adapter ${kind}: pubsub, sharded or streams`);
   process.exit(2);
 }
 

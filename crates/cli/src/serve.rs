@@ -112,7 +112,10 @@ async fn cluster_server(
     url: &str,
     args: &ServeArgs,
 ) -> Result<SocketIo, String> {
-    use sio_redis_adapter::{PubSubConfig, RedisAdapter, RedisStreamsAdapter, StreamsConfig};
+    use sio_redis_adapter::{
+        PubSubConfig, RedisAdapter, RedisShardedAdapter, RedisStreamsAdapter, ShardedConfig,
+        StreamsConfig,
+    };
     let unreachable = |error: sio_redis_adapter::Error| {
         format!(
             "cannot join the cluster through {url}: {error}\n  start redis-server, or point --redis at a running Redis"
@@ -130,9 +133,14 @@ async fn cluster_server(
             SocketIo::with_adapter(config, adapter)
         }
         "sharded" => {
-            return Err(
-                "--adapter sharded is not available yet in this build\n  use --adapter pubsub (works on any Redis, also with Node nodes) or --adapter streams".into(),
-            );
+            let sharded = ShardedConfig {
+                channel_prefix: args.redis_key.clone(),
+                ..ShardedConfig::default()
+            };
+            let adapter = RedisShardedAdapter::connect(url, sharded)
+                .await
+                .map_err(unreachable)?;
+            SocketIo::with_adapter(config, adapter)
         }
         _ => {
             let pubsub = PubSubConfig {

@@ -9,6 +9,8 @@
 //! - [`RedisStreamsAdapter`]: the streams adapter (`@socket.io/redis-streams-adapter` 0.3), with
 //!   connection state recovery across nodes: a client that reconnects to another node gets its
 //!   id, rooms and missed events back.
+//! - [`RedisShardedAdapter`]: sharded pub/sub on Redis 7 (`createShardedAdapter`), with a
+//!   channel per public room.
 //! - [`Emitter`]: sends broadcasts, room changes and disconnections into the cluster from a
 //!   process that is not a server (`@socket.io/redis-emitter` 5).
 //!
@@ -35,6 +37,7 @@ mod emitter;
 mod error;
 mod pubsub;
 mod redis_io;
+mod sharded;
 mod socket_info;
 mod streams;
 mod value;
@@ -44,4 +47,5 @@ pub use emitter::{Emitter, EmitterOperator};
 pub use error::Error;
 pub use pubsub::{PubSubAdapter, PubSubConfig, RedisAdapter};
 pub use redis;
+pub use sharded::{RedisShardedAdapter, ShardedConfig};
 pub use streams::{RedisStreamsAdapter, StreamsAdapter, StreamsConfig};

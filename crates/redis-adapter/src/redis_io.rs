@@ -57,11 +57,21 @@ enum SubCommand {
     PUnsubscribe(Vec<String>),
 }
 
+/// Which kind of subscriptions the subscriber connection makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubscriberKind {
+    /// SUBSCRIBE / PSUBSCRIBE (RESP2, any Redis).
+    PubSub,
+    /// SSUBSCRIBE (Redis 7 sharded pub/sub, RESP3): `subscribe` means SSUBSCRIBE.
+    Sharded,
+}
+
 /// Called with the id of the stream entry an XADD made (`None` if it failed).
 pub(crate) type AfterXadd = Box<dyn FnOnce(Option<String>) + Send>;
 
 enum Publish {
     Publish {
+        command: &'static str,
         channel: String,
         payload: Vec<u8>,
     },
@@ -92,13 +102,35 @@ impl std::fmt::Debug for Connections {
 impl Connections {
     /// Connects (both connections must come up once), then keeps them up in the background.
     pub(crate) async fn open(client: redis::Client, handler: Handler) -> Result<Self, Error> {
+        Self::open_with(client, handler, SubscriberKind::PubSub).await
+    }
+
+    /// As [`Connections::open`], with the subscriber of `kind`.
+    pub(crate) async fn open_with(
+        client: redis::Client,
+        handler: Handler,
+        kind: SubscriberKind,
+    ) -> Result<Self, Error> {
         let conn = command_connection(client.clone()).await?;
         let (publisher, publishes) = mpsc::unbounded_channel();
         let queued = Arc::new(AtomicUsize::new(0));
         tokio::spawn(publish_loop(conn.clone(), publishes, queued.clone()));
         let (subscriber, commands) = mpsc::unbounded_channel();
         let (ready, first_connect) = oneshot::channel();
-        tokio::spawn(subscribe_loop(client, commands, handler, ready));
+        match kind {
+            SubscriberKind::PubSub => {
+                tokio::spawn(subscribe_loop(client, commands, handler, ready));
+            }
+            SubscriberKind::Sharded => {
+                let info = client.get_connection_info().clone();
+                let settings = info
+                    .redis_settings()
+                    .clone()
+                    .set_protocol(redis::ProtocolVersion::RESP3);
+                let resp3 = redis::Client::open(info.set_redis_settings(settings))?;
+                tokio::spawn(sharded_loop(resp3, commands, handler, ready));
+            }
+        }
         match tokio::time::timeout(FIRST_CONNECT, first_connect).await {
             Ok(Ok(Ok(()))) => {}
             Ok(Ok(Err(error))) => return Err(Error::Redis(error)),
@@ -120,7 +152,20 @@ impl Connections {
 
     /// Queues a PUBLISH; never waits.
     pub(crate) fn publish(&self, channel: String, payload: Vec<u8>) {
-        self.queue(Publish::Publish { channel, payload });
+        self.queue(Publish::Publish {
+            command: "PUBLISH",
+            channel,
+            payload,
+        });
+    }
+
+    /// Queues an SPUBLISH (sharded pub/sub); never waits.
+    pub(crate) fn spublish(&self, channel: String, payload: Vec<u8>) {
+        self.queue(Publish::Publish {
+            command: "SPUBLISH",
+            channel,
+            payload,
+        });
     }
 
     /// Queues `XADD stream MAXLEN ~ max_len * fields…`, in order with the publishes; `then`
@@ -187,9 +232,22 @@ impl Connections {
 
     /// `PUBSUB NUMSUB channel`: how many connections are subscribed to `channel`.
     pub(crate) async fn numsub(&self, channel: &str) -> Result<usize, redis::RedisError> {
+        self.count_subscribers("NUMSUB", channel).await
+    }
+
+    /// `PUBSUB SHARDNUMSUB channel`, for sharded pub/sub.
+    pub(crate) async fn shardnumsub(&self, channel: &str) -> Result<usize, redis::RedisError> {
+        self.count_subscribers("SHARDNUMSUB", channel).await
+    }
+
+    async fn count_subscribers(
+        &self,
+        which: &str,
+        channel: &str,
+    ) -> Result<usize, redis::RedisError> {
         let mut conn = self.conn();
         let (_, count): (String, usize) = redis::cmd("PUBSUB")
-            .arg("NUMSUB")
+            .arg(which)
             .arg(channel)
             .query_async::<Vec<(String, usize)>>(&mut conn)
             .await?
@@ -226,8 +284,12 @@ async fn publish_loop(
         let mut pipe = redis::pipe();
         for job in batch.drain(..) {
             match job {
-                Publish::Publish { channel, payload } => {
-                    pipe.cmd("PUBLISH").arg(channel).arg(payload).ignore();
+                Publish::Publish {
+                    command,
+                    channel,
+                    payload,
+                } => {
+                    pipe.cmd(command).arg(channel).arg(payload).ignore();
                 }
                 Publish::Xadd {
                     stream,
@@ -395,6 +457,112 @@ async fn subscribe_loop(
             }
         }
         // Wait before trying again, keeping track of what the adapters ask meanwhile.
+        let sleep = tokio::time::sleep(backoff);
+        tokio::pin!(sleep);
+        loop {
+            tokio::select! {
+                () = &mut sleep => break,
+                command = commands.recv() => match command {
+                    Some(command) => subscriptions.record(&command),
+                    None => return,
+                },
+            }
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// The sharded subscriber: a RESP3 connection whose SSUBSCRIBE confirmations answer the
+/// commands and whose `smessage` pushes are the messages; one channel per command, so that each
+/// command gets exactly one confirmation.
+async fn sharded_loop(
+    client: redis::Client,
+    mut commands: mpsc::UnboundedReceiver<SubCommand>,
+    handler: Handler,
+    ready: oneshot::Sender<Result<(), redis::RedisError>>,
+) {
+    let mut ready = Some(ready);
+    let mut subscriptions = Subscriptions::default();
+    let mut down = false;
+    let mut backoff = Duration::from_millis(50);
+    loop {
+        let (push_tx, mut pushes) = mpsc::unbounded_channel::<redis::PushInfo>();
+        let config = redis::AsyncConnectionConfig::new()
+            .set_push_sender(push_tx)
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)));
+        let connected = async {
+            let mut conn = client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            for channel in &subscriptions.channels {
+                redis::cmd("SSUBSCRIBE")
+                    .arg(channel)
+                    .exec_async(&mut conn)
+                    .await?;
+            }
+            Ok::<_, redis::RedisError>(conn)
+        }
+        .await;
+        match connected {
+            Ok(mut conn) => {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(Ok(()));
+                }
+                if down {
+                    tracing::info!(
+                        "redis sharded subscriber reconnected: messages from other nodes flow again"
+                    );
+                }
+                backoff = Duration::from_millis(50);
+                'connected: loop {
+                    tokio::select! {
+                        command = commands.recv() => {
+                            let Some(command) = command else { return };
+                            subscriptions.record(&command);
+                            let (verb, channels) = match &command {
+                                SubCommand::Subscribe(c) => ("SSUBSCRIBE", c),
+                                SubCommand::Unsubscribe(c) => ("SUNSUBSCRIBE", c),
+                                _ => continue,
+                            };
+                            for channel in channels {
+                                if redis::cmd(verb).arg(channel).exec_async(&mut conn).await.is_err() {
+                                    break 'connected;
+                                }
+                            }
+                        }
+                        push = pushes.recv() => {
+                            let Some(push) = push else { break };
+                            if push.kind == redis::PushKind::Disconnection {
+                                break;
+                            }
+                            if let Some(message) = redis::Msg::from_push_info(push) {
+                                handler(Incoming {
+                                    pattern: None,
+                                    channel: message.get_channel_name().to_owned(),
+                                    payload: message.get_payload_bytes().to_vec(),
+                                });
+                            }
+                        }
+                    }
+                }
+                tracing::warn!(
+                    "lost the redis sharded subscriber connection: reconnecting (local clients are \
+                     still served; logged once per outage)"
+                );
+                down = true;
+            }
+            Err(error) => {
+                if let Some(ready) = ready.take() {
+                    let _ = ready.send(Err(error));
+                    return;
+                }
+                if !down {
+                    tracing::warn!(%error, "could not reach redis for the subscriber: retrying");
+                    down = true;
+                }
+            }
+        }
         let sleep = tokio::time::sleep(backoff);
         tokio::pin!(sleep);
         loop {

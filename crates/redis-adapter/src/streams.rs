@@ -95,7 +95,7 @@ impl Default for StreamsConfig {
     }
 }
 
-type Adapters = RwLock<HashMap<String, Weak<StreamsAdapter>>>;
+pub(crate) type Adapters = RwLock<HashMap<String, Weak<StreamsAdapter>>>;
 
 /// The streams adapter factory: give it to [`SocketIo::with_adapter`](sio_server::SocketIo::with_adapter).
 ///
@@ -277,7 +277,7 @@ fn decode_entry(
 }
 
 /// Whether a value holds binary anywhere (Node's `hasBinary`).
-fn has_binary(value: &Value) -> bool {
+pub(crate) fn has_binary(value: &Value) -> bool {
     match value {
         Value::Binary(_) => true,
         Value::Array(items) => items.iter().any(has_binary),
@@ -296,6 +296,7 @@ impl AdapterFactory for RedisStreamsAdapter {
             local,
             conns: self.conns.clone(),
             config: self.config.clone(),
+            mode: Mode::Streams,
             uid,
             public_channel,
             private_channel,
@@ -322,23 +323,34 @@ impl AdapterFactory for RedisStreamsAdapter {
 }
 
 /// 8 random bytes as 16 hex characters (socket.io-adapter's `randomId`).
-fn random_id() -> String {
+pub(crate) fn random_id() -> String {
     let bytes: [u8; 8] = rand::random();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One namespace's streams adapter.
+/// One namespace's streams (or sharded pub/sub) adapter.
 pub struct StreamsAdapter {
-    local: LocalAdapter,
-    conns: Connections,
-    config: StreamsConfig,
-    uid: String,
-    public_channel: String,
-    private_channel: String,
-    pending: Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
-    factory: Weak<Adapters>,
-    channels: Weak<Adapters>,
-    me: Weak<StreamsAdapter>,
+    pub(crate) local: LocalAdapter,
+    pub(crate) conns: Connections,
+    pub(crate) config: StreamsConfig,
+    pub(crate) mode: Mode,
+    pub(crate) uid: String,
+    pub(crate) public_channel: String,
+    pub(crate) private_channel: String,
+    pub(crate) pending: Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
+    pub(crate) factory: Weak<Adapters>,
+    pub(crate) channels: Weak<Adapters>,
+    pub(crate) me: Weak<StreamsAdapter>,
+}
+
+/// How ClusterAdapter messages travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// `@socket.io/redis-streams-adapter`: a stream, and pub/sub for short-lived messages.
+    Streams,
+    /// `createShardedAdapter` of `@socket.io/redis-adapter`: sharded pub/sub only, JSON (or
+    /// notepack msgpack when binary), a channel per public room.
+    Sharded,
 }
 
 impl std::fmt::Debug for StreamsAdapter {
@@ -422,14 +434,62 @@ impl StreamsAdapter {
 
     /// Short-lived message: msgpack on the public channel.
     fn publish_ephemeral(&self, ty: u64, data: Value) {
+        if self.mode == Mode::Sharded {
+            return self.publish_sharded(ty, data);
+        }
         self.conns.publish(
             self.public_channel.clone(),
             to_msgpack(&self.envelope(ty, Some(data))),
         );
     }
 
+    /// Sharded pub/sub: JSON, or notepack msgpack when the message may hold binary and does.
+    fn sharded_payload(&self, ty: u64, data: Value) -> Vec<u8> {
+        let binary = matches!(
+            ty,
+            message::BROADCAST
+                | message::BROADCAST_ACK
+                | message::FETCH_SOCKETS_RESPONSE
+                | message::SERVER_SIDE_EMIT
+                | message::SERVER_SIDE_EMIT_RESPONSE
+        ) && has_binary(&data);
+        let message = self.envelope(ty, Some(data));
+        if binary {
+            to_msgpack(&message)
+        } else {
+            to_json_string(&message).into_bytes()
+        }
+    }
+
+    /// Node's `computeChannel`: a broadcast without acks to exactly one room that does not look
+    /// like a socket id (20 characters) goes to the room's own channel.
+    fn publish_sharded(&self, ty: u64, data: Value) {
+        let room = match (ty, get(&data, "requestId"), get(&data, "opts")) {
+            (message::BROADCAST, None, Some(opts)) => {
+                match strings(get(opts, "rooms")).as_slice() {
+                    [room] if room.chars().count() != 20 => Some(room.clone()),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let channel = match room {
+            Some(room) => format!("{}{room}#", self.public_channel),
+            None => self.public_channel.clone(),
+        };
+        let payload = self.sharded_payload(ty, data);
+        self.conns.spublish(channel, payload);
+    }
+
     /// Lasting message: a stream entry; `then` gets its id.
     fn publish_stream(&self, ty: u64, data: Value, then: Option<crate::redis_io::AfterXadd>) {
+        if self.mode == Mode::Sharded {
+            self.publish_sharded(ty, data);
+            if let Some(then) = then {
+                then(None);
+            }
+            return;
+        }
         let binary_capable = matches!(
             ty,
             message::BROADCAST
@@ -465,15 +525,20 @@ impl StreamsAdapter {
             self.config.channel_prefix,
             self.local.namespace_name()
         );
+        if self.mode == Mode::Sharded {
+            let payload = self.sharded_payload(ty, data);
+            return self.conns.spublish(channel, payload);
+        }
         self.conns
             .publish(channel, to_msgpack(&self.envelope(ty, Some(data))));
     }
 
     async fn node_count(&self) -> Result<usize, AdapterError> {
-        self.conns
-            .numsub(&self.public_channel)
-            .await
-            .map_err(|e| AdapterError::Transport(e.to_string()))
+        let count = match self.mode {
+            Mode::Streams => self.conns.numsub(&self.public_channel).await,
+            Mode::Sharded => self.conns.shardnumsub(&self.public_channel).await,
+        };
+        count.map_err(|e| AdapterError::Transport(e.to_string()))
     }
 
     /// Appends the offset as Node does: recovery on, an EVENT without ack id, not volatile.
@@ -487,7 +552,7 @@ impl StreamsAdapter {
     }
 
     /// A ClusterMessage from another node (stream entry with its id, or pub/sub).
-    fn on_message(&self, mut message: Value, offset: Option<String>) {
+    pub(crate) fn on_message(&self, mut message: Value, offset: Option<String>) {
         if get_str(&message, "uid") == Some(self.uid.as_str())
             || get_str(&message, "nsp") != Some(self.local.namespace_name())
         {
@@ -642,6 +707,11 @@ impl Adapter for StreamsAdapter {
             return;
         };
         let data = map([("packet", wire), ("opts", opts_to_value(&opts, true))]);
+        if self.mode == Mode::Sharded {
+            self.publish_sharded(message::BROADCAST, data);
+            self.local.deliver(&packet, &opts);
+            return;
+        }
         // Delivered here once the entry id (the offset) is known, in order with the others.
         let then: crate::redis_io::AfterXadd = Box::new(move |offset| {
             let mut packet = packet;
@@ -859,6 +929,10 @@ impl Adapter for StreamsAdapter {
     }
 
     fn persist_session(&self, session: Session) {
+        if self.mode == Mode::Sharded {
+            // As Node's sharded adapter: no recovery through the cluster.
+            return self.local.persist_session(session);
+        }
         let key = format!("{}{}", self.config.session_key_prefix, session.pid);
         let value = map([
             ("sid", Value::from(session.sid.as_str())),
@@ -887,6 +961,10 @@ impl Adapter for StreamsAdapter {
     }
 
     fn restore_session(&self, pid: String, offset: String) -> BoxFuture<'static, Option<Session>> {
+        if self.mode == Mode::Sharded {
+            let session = self.local.restore_session(&pid, &offset);
+            return Box::pin(async move { session });
+        }
         let me = self.me.upgrade();
         Box::pin(async move {
             let me = me?;
@@ -970,14 +1048,18 @@ impl Adapter for StreamsAdapter {
     }
 
     fn close(&self) {
-        self.conns.unsubscribe(vec![
-            self.public_channel.clone(),
-            self.private_channel.clone(),
-        ]);
+        let mut channels_to_drop = vec![self.public_channel.clone(), self.private_channel.clone()];
+        if self.mode == Mode::Sharded {
+            for room in self.local.all_rooms() {
+                channels_to_drop.push(format!("{}{room}#", self.public_channel));
+            }
+        }
+        self.conns.unsubscribe(channels_to_drop.clone());
         if let Some(channels) = self.channels.upgrade() {
             let mut channels = channels.write().unwrap_or_else(|e| e.into_inner());
-            channels.remove(&self.public_channel);
-            channels.remove(&self.private_channel);
+            for channel in &channels_to_drop {
+                channels.remove(channel);
+            }
         }
         if let Some(adapters) = self.factory.upgrade() {
             adapters

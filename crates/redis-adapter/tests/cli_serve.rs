@@ -116,6 +116,11 @@ async fn sio_serve_joins_a_streams_cluster() {
 }
 
 #[tokio::test]
+async fn sio_serve_joins_a_sharded_cluster() {
+    cli_nodes_share_rooms("sharded").await;
+}
+
+#[tokio::test]
 async fn sio_serve_says_what_to_do_without_redis() {
     let output = Command::new(sio_binary())
         .args(["serve", "--port", "0", "--redis", "redis://127.0.0.1:1"])

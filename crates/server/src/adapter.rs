@@ -11,7 +11,7 @@ use std::{
     future::Future,
     pin::Pin,
     sync::{
-        Arc, Mutex, RwLock, Weak,
+        Arc, Mutex, OnceLock, RwLock, Weak,
         atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -234,13 +234,28 @@ struct Rooms {
     of_socket: HashMap<Arc<str>, HashSet<Room>>,
 }
 
+/// Told when a room gets its first local socket (`true`) or loses its last one (`false`).
+/// Sockets' own rooms (named by their id) are left out. Called after the room table is
+/// updated and unlocked; it must not block.
+pub type RoomListener = Box<dyn Fn(&str, bool) + Send + Sync>;
+
 /// The in-memory adapter of one namespace on this node.
-#[derive(Debug)]
 pub struct LocalAdapter {
     nsp: Weak<Namespace>,
     name: String,
     rooms: RwLock<Rooms>,
     recovery: Option<RecoveryStore>,
+    room_listener: OnceLock<RoomListener>,
+}
+
+impl std::fmt::Debug for LocalAdapter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalAdapter")
+            .field("name", &self.name)
+            .field("rooms", &self.rooms)
+            .field("recovery", &self.recovery)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LocalAdapter {
@@ -254,6 +269,22 @@ impl LocalAdapter {
             name,
             rooms: RwLock::new(Rooms::default()),
             recovery: recovery.map(RecoveryStore::new),
+            room_listener: OnceLock::new(),
+        }
+    }
+
+    /// Sets the listener of room creations and deletions (Node's `create-room` and
+    /// `delete-room` adapter events), e.g. for a cluster adapter with one channel per room.
+    /// Only the first listener set is kept; returns whether this one was.
+    pub fn on_room_change(&self, listener: RoomListener) -> bool {
+        self.room_listener.set(listener).is_ok()
+    }
+
+    fn notify_rooms(&self, changes: Vec<(Room, bool)>) {
+        if let Some(listener) = self.room_listener.get() {
+            for (room, created) in changes {
+                listener(&room, created);
+            }
         }
     }
 
@@ -284,37 +315,47 @@ impl LocalAdapter {
     /// Adds a socket to rooms.
     pub fn add_all(&self, id: &str, rooms: &[Room]) {
         let id: Arc<str> = Arc::from(id);
+        let mut created = Vec::new();
         let mut state = self.write_rooms();
         for room in rooms {
-            state
-                .members
-                .entry(room.clone())
-                .or_default()
-                .insert(id.clone());
+            let members = state.members.entry(room.clone()).or_default();
+            if members.is_empty() && room.as_str() != &*id {
+                created.push((room.clone(), true));
+            }
+            members.insert(id.clone());
         }
         state
             .of_socket
             .entry(id)
             .or_default()
             .extend(rooms.iter().cloned());
+        drop(state);
+        self.notify_rooms(created);
     }
 
     /// Removes a socket from a room.
     pub fn del(&self, id: &str, room: &str) {
+        let mut deleted = Vec::new();
         let mut state = self.write_rooms();
         if let Some(members) = state.members.get_mut(room) {
             members.remove(id);
             if members.is_empty() {
                 state.members.remove(room);
+                if room != id {
+                    deleted.push((room.to_owned(), false));
+                }
             }
         }
         if let Some(rooms) = state.of_socket.get_mut(id) {
             rooms.remove(room);
         }
+        drop(state);
+        self.notify_rooms(deleted);
     }
 
     /// Removes a socket from every room.
     pub fn del_all(&self, id: &str) {
+        let mut deleted = Vec::new();
         let mut state = self.write_rooms();
         let Some(rooms) = state.of_socket.remove(id) else {
             return;
@@ -324,9 +365,14 @@ impl LocalAdapter {
                 members.remove(id);
                 if members.is_empty() {
                     state.members.remove(&room);
+                    if room != id {
+                        deleted.push((room, false));
+                    }
                 }
             }
         }
+        drop(state);
+        self.notify_rooms(deleted);
     }
 
     /// The rooms of a local socket.
@@ -596,5 +642,40 @@ impl RecoveryStore {
             .map(|p| (p.event.clone(), p.args.clone()))
             .collect();
         Some(session)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn room_listener_sees_first_join_and_last_leave_of_public_rooms() {
+        let local = LocalAdapter::new(Weak::new(), "/".into(), None);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let sink = seen.clone();
+        assert!(
+            local.on_room_change(Box::new(move |room: &str, created: bool| {
+                sink.lock().unwrap().push((room.to_owned(), created));
+            }))
+        );
+        assert!(!local.on_room_change(Box::new(|_: &str, _: bool| {})));
+        local.add_all("a", &["a".into(), "r1".into()]);
+        local.add_all("b", &["b".into(), "r1".into(), "r2".into()]);
+        local.del("a", "r1");
+        local.del_all("b");
+        let mut seen = seen.lock().unwrap().clone();
+        // del_all removes a socket's rooms in no particular order.
+        seen.get_mut(2..).unwrap().sort();
+        assert_eq!(
+            seen,
+            [
+                ("r1".to_owned(), true),
+                ("r2".to_owned(), true),
+                ("r1".to_owned(), false),
+                ("r2".to_owned(), false),
+            ]
+        );
     }
 }

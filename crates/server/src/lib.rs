@@ -44,7 +44,8 @@ mod socket;
 
 pub use adapter::{
     AckCollector, Adapter, AdapterFactory, BoxFuture, BroadcastAcks, BroadcastFlags,
-    BroadcastOptions, InMemory, LocalAdapter, Room, Session, SocketInfo, collect_acks,
+    BroadcastOptions, InMemory, LocalAdapter, Room, RoomListener, Session, SocketInfo,
+    collect_acks,
 };
 pub use broadcast::{BroadcastOperator, RemoteSocket};
 pub use client::Client;
