@@ -94,9 +94,11 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
             )
         })?;
     let url = format!("http://{}:{}", args.host, args.port);
-    println!("sio server listening on {url}{}", args.path);
-    println!("  try: sio listen {url} --event echo    (or any Socket.IO client)");
-    println!("  stop with Ctrl-C");
+    // The server outlives a closed stdout (a script that read the first line and went away).
+    crate::output::print(&format!(
+        "sio server listening on {url}{}\n  try: sio listen {url} --event echo    (or any Socket.IO client)\n  stop with Ctrl-C\n",
+        args.path
+    ));
     io.serve(listener, async {
         let _ = tokio::signal::ctrl_c().await;
     })

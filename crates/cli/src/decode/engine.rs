@@ -221,13 +221,13 @@ fn packets_report(
 fn engine_error(error: &eio::DecodeError, single: bool) -> String {
     let shown = if single { error.kind() } else { error };
     let mut message = format!("Engine.IO: {shown}");
-    if let eio::DecodeError::UnknownPacketType { byte, .. } = error.kind() {
-        if byte.is_ascii_graphic() {
-            message.push_str(&format!(
-                " ({:?}: Engine.IO packets start with a type digit 0-6, or b for base64 binary)",
-                char::from(*byte)
-            ));
-        }
+    if let eio::DecodeError::UnknownPacketType { byte, .. } = error.kind()
+        && byte.is_ascii_graphic()
+    {
+        message.push_str(&format!(
+            " ({:?}: Engine.IO packets start with a type digit 0-6, or b for base64 binary)",
+            char::from(*byte)
+        ));
     }
     message
 }
@@ -252,19 +252,18 @@ pub(crate) fn binary_frame(bytes: &[u8], pending: &mut Pending, msgpack: bool) -
         format!("one binary Engine.IO message ({} bytes)", bytes.len()),
     );
     // Engine.IO v3 WebSocket binary frames start with the message type byte 4.
-    if pending.awaiting() == 0 && bytes.first() == Some(&4) {
-        if let Some(rest) = bytes.get(1..) {
-            if let Ok(packet) = sio::msgpack::decode(rest) {
-                let mut packet_report = binary_message_report(rest, Some("v3"));
-                packet_report.socketio = Some(msgpack_report(&packet));
-                packet_report.notes.push(
-                    "Engine.IO v3 WebSocket binary frame: the leading byte 4 is the message type"
-                        .into(),
-                );
-                report.packets.push(packet_report);
-                return report.finish();
-            }
-        }
+    if pending.awaiting() == 0
+        && bytes.first() == Some(&4)
+        && let Some(rest) = bytes.get(1..)
+        && let Ok(packet) = sio::msgpack::decode(rest)
+    {
+        let mut packet_report = binary_message_report(rest, Some("v3"));
+        packet_report.socketio = Some(msgpack_report(&packet));
+        packet_report.notes.push(
+            "Engine.IO v3 WebSocket binary frame: the leading byte 4 is the message type".into(),
+        );
+        report.packets.push(packet_report);
+        return report.finish();
     }
     let mut packet_report = binary_message_report(bytes, None);
     binary_message(bytes, pending, msgpack, &mut packet_report);
@@ -708,7 +707,7 @@ fn parse_hex(input: &str) -> Option<Vec<u8>> {
         .bytes()
         .filter(|b| !b.is_ascii_whitespace() && *b != b':')
         .collect();
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return None;
     }
     digits

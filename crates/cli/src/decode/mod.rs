@@ -241,10 +241,8 @@ fn candidates(text: &str, pending: &Pending, msgpack: bool) -> Vec<Candidate> {
     }
     let mut list = Vec::new();
     let as_bytes = engine::parse_bytes(text, false);
-    if msgpack {
-        if let Some(bytes) = &as_bytes {
-            list.push(Candidate::Binary(bytes.clone()));
-        }
+    if msgpack && let Some(bytes) = &as_bytes {
+        list.push(Candidate::Binary(bytes.clone()));
     }
     let bytes = text.as_bytes();
     match bytes.first() {
@@ -269,13 +267,11 @@ fn candidates(text: &str, pending: &Pending, msgpack: bool) -> Vec<Candidate> {
     if text.matches(':').count() == 3 {
         list.push(Candidate::LegacyHandshake);
     }
-    if !msgpack {
-        if let Some(bytes) = as_bytes {
-            if pending.awaiting() > 0 {
-                list.push(Candidate::Binary(bytes));
-            } else if engine::looks_like_msgpack(&bytes) {
-                list.push(Candidate::DetectedMsgpack(bytes));
-            }
+    if !msgpack && let Some(bytes) = as_bytes {
+        if pending.awaiting() > 0 {
+            list.push(Candidate::Binary(bytes));
+        } else if engine::looks_like_msgpack(&bytes) {
+            list.push(Candidate::DetectedMsgpack(bytes));
         }
     }
     list

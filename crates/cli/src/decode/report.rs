@@ -114,10 +114,10 @@ impl PacketReport {
                 Some(t) => format!("Engine.IO {t} {}", eio.name),
                 None => format!("Engine.IO {}", eio.name),
             };
-            if let Some(data) = &eio.data {
-                if self.socketio.is_none() {
-                    s.push_str(&format!(" with data {}", data.to_compact()));
-                }
+            if let Some(data) = &eio.data
+                && self.socketio.is_none()
+            {
+                s.push_str(&format!(" with data {}", data.to_compact()));
             }
             parts.push(s);
         }

@@ -688,38 +688,38 @@ fn render(report: &ProbeReport, style: Style) -> String {
             field("CONNECT", format!("answered {answer}"));
         }
     }
-    if let Some(legacy) = &report.legacy {
-        if report.verdict == "socket.io-0.9" {
-            field("resource", legacy.resource.clone());
-            field("transports", legacy.transports.join(", "));
-            field("websocket", legacy.websocket.clone());
+    if let Some(legacy) = &report.legacy
+        && report.verdict == "socket.io-0.9"
+    {
+        field("resource", legacy.resource.clone());
+        field("transports", legacy.transports.join(", "));
+        field("websocket", legacy.websocket.clone());
+        field(
+            "heartbeat",
+            format!(
+                "due within {} s, close timeout {} s",
+                legacy
+                    .heartbeat_timeout
+                    .map_or("-".into(), |t| t.to_string()),
+                legacy.close_timeout.map_or("-".into(), |t| t.to_string())
+            ),
+        );
+    }
+    if let Some(signalr) = &report.signalr
+        && report.verdict == "signalr"
+    {
+        field("hub", signalr.hub.clone());
+        if let Some(version) = signalr.negotiate_version {
+            field("negotiate", format!("version {version}"));
+        }
+        for transport in &signalr.transports {
             field(
-                "heartbeat",
-                format!(
-                    "due within {} s, close timeout {} s",
-                    legacy
-                        .heartbeat_timeout
-                        .map_or("-".into(), |t| t.to_string()),
-                    legacy.close_timeout.map_or("-".into(), |t| t.to_string())
-                ),
+                "transport",
+                format!("{} ({})", transport.transport, transport.formats.join(", ")),
             );
         }
-    }
-    if let Some(signalr) = &report.signalr {
-        if report.verdict == "signalr" {
-            field("hub", signalr.hub.clone());
-            if let Some(version) = signalr.negotiate_version {
-                field("negotiate", format!("version {version}"));
-            }
-            for transport in &signalr.transports {
-                field(
-                    "transport",
-                    format!("{} ({})", transport.transport, transport.formats.join(", ")),
-                );
-            }
-            if let Some(url) = &signalr.redirect {
-                field("redirect", format!("Azure SignalR Service: {url}"));
-            }
+        if let Some(url) = &signalr.redirect {
+            field("redirect", format!("Azure SignalR Service: {url}"));
         }
     }
     for note in &report.notes {

@@ -66,11 +66,11 @@ fn header(
     markers: [Option<u8>; 3],
 ) -> Result<(), EncodeError> {
     let len = u32::try_from(len).map_err(|_| TOO_LONG)?;
-    if let Some((base, limit)) = fix {
-        if (len as usize) < limit {
-            out.push(base | len as u8);
-            return Ok(());
-        }
+    if let Some((base, limit)) = fix
+        && (len as usize) < limit
+    {
+        out.push(base | len as u8);
+        return Ok(());
     }
     match markers {
         [Some(m8), _, _] if len < 0x100 => out.extend_from_slice(&[m8, len as u8]),
