@@ -153,3 +153,33 @@ async fn requests_to_a_silent_node_time_out() {
     until_answer(&mut c, "a", "server-count", json!([]), json!(1)).await;
     assert_eq!(c.ask("a", "fetch-sockets", json!(["r1"])).await, json!([]));
 }
+
+/// A node that dies leaves the cluster at once (Redis drops its subscriptions with its
+/// connection): the others count one node less and their requests do not wait for it.
+async fn dead_node_is_forgotten(adapter: &str) {
+    let redis = Redis::start().await;
+    let mut nodes = Vec::new();
+    for kind in [Kind::Rust, Kind::Node, Kind::Rust] {
+        nodes.push(ClusterNode::start(kind, &redis, adapter, "socket.io").await);
+    }
+    let mut c = Clients::new(&nodes[0]).await;
+    c.connect("a", json!({})).await;
+    assert_eq!(c.ask("a", "join", json!(["r1"])).await, json!(true));
+    until_answer(&mut c, "a", "server-count", json!([]), json!(3)).await;
+    nodes[2].kill().await;
+    until_answer(&mut c, "a", "server-count", json!([]), json!(2)).await;
+    let started = tokio::time::Instant::now();
+    let ids = c.ask("a", "fetch-sockets", json!(["r1"])).await;
+    assert_eq!(ids.as_array().map(Vec::len), Some(1), "{ids}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test]
+async fn dead_node_leaves_a_pubsub_cluster() {
+    dead_node_is_forgotten("pubsub").await;
+}
+
+#[tokio::test]
+async fn dead_node_leaves_a_streams_cluster() {
+    dead_node_is_forgotten("streams").await;
+}
