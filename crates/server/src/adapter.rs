@@ -235,8 +235,10 @@ struct Rooms {
 }
 
 /// Told when a room gets its first local socket (`true`) or loses its last one (`false`).
-/// Sockets' own rooms (named by their id) are left out. Called after the room table is
-/// updated and unlocked; it must not block.
+/// Sockets' own rooms (named by their id) are left out. Called with the room table updated
+/// and still locked, so that calls come in the order of the changes (a deletion heard after
+/// the creation that followed it would leave a cluster adapter unsubscribed from a room in
+/// use): it must not block nor call back into this adapter.
 pub type RoomListener = Box<dyn Fn(&str, bool) + Send + Sync>;
 
 /// The in-memory adapter of one namespace on this node.
@@ -329,7 +331,8 @@ impl LocalAdapter {
             .entry(id)
             .or_default()
             .extend(rooms.iter().cloned());
-        drop(state);
+        // Told before the table is unlocked, so that the listener hears concurrent
+        // changes in the order they were made.
         self.notify_rooms(created);
     }
 
@@ -349,7 +352,6 @@ impl LocalAdapter {
         if let Some(rooms) = state.of_socket.get_mut(id) {
             rooms.remove(room);
         }
-        drop(state);
         self.notify_rooms(deleted);
     }
 
@@ -371,7 +373,6 @@ impl LocalAdapter {
                 }
             }
         }
-        drop(state);
         self.notify_rooms(deleted);
     }
 
@@ -677,5 +678,40 @@ mod tests {
                 ("r2".to_owned(), false),
             ]
         );
+    }
+
+    #[test]
+    fn room_listener_hears_concurrent_changes_in_their_order() {
+        // Two sockets join and leave one room from two threads: every creation the listener
+        // hears must follow a deletion (or nothing), and the last word must match the table.
+        let local = Arc::new(LocalAdapter::new(Weak::new(), "/".into(), None));
+        let exists = Arc::new(Mutex::new(false));
+        let misordered = Arc::new(AtomicU64::new(0));
+        let (state, bad) = (exists.clone(), misordered.clone());
+        local.on_room_change(Box::new(move |_: &str, created: bool| {
+            let mut exists = state.lock().unwrap();
+            if *exists == created {
+                bad.fetch_add(1, Ordering::Relaxed);
+            }
+            *exists = created;
+        }));
+        let threads: Vec<_> = ["a", "b"]
+            .into_iter()
+            .map(|id| {
+                let local = local.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..20_000 {
+                        local.add_all(id, &["r".into()]);
+                        local.del(id, "r");
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        assert_eq!(misordered.load(Ordering::Relaxed), 0);
+        assert!(!*exists.lock().unwrap());
+        assert!(local.read_rooms().members.is_empty());
     }
 }
