@@ -1069,13 +1069,14 @@ impl ManagerTask {
                 }
             }
             Packet::ConnectError { nsp, data } => {
-                let v4 = self
-                    .conn
-                    .as_ref()
-                    .is_some_and(|c| c.wire == Wire::Text(ProtocolVersion::V4));
-                if nsp == "/" && v4 && !self.sockets.contains_key("/") {
+                let v4_root_refused = nsp == "/"
+                    && self.conn.as_ref().is_some_and(|c| {
+                        c.wire == Wire::Text(ProtocolVersion::V4) && !c.root_connected
+                    });
+                if v4_root_refused {
                     // A 2.x server that refuses the main namespace (which it connects by
-                    // itself) never answers the others' CONNECTs: each is refused with it.
+                    // itself) never answers the others' CONNECTs: each socket still waiting,
+                    // the main one included when it was opened, is refused with it.
                     let waiting: Vec<String> = self
                         .sockets
                         .iter()

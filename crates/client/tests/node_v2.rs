@@ -126,6 +126,28 @@ async fn auth_refused() {
     }
 }
 
+/// The main namespace and another one waiting on one connection: the 2.x server's refusal
+/// of `/` is the other's too (it never answers its CONNECT), at once rather than after the
+/// connect timeout.
+#[tokio::test]
+async fn auth_refused_with_the_main_namespace_open_too() {
+    let server = Server::start("v2", json!({})).await;
+    // Without force_new both share one manager, hence one connection.
+    let connect = |nsp: &str| {
+        Client::builder(&server.url(nsp))
+            .query("token", "bad")
+            .timeout(Duration::from_secs(10))
+            .connect()
+    };
+    let (main, admin) = tokio::join!(connect("/"), connect("/admin"));
+    for (nsp, result) in [("/", main), ("/admin", admin)] {
+        match result {
+            Err(Error::ConnectRefused { message, .. }) => assert_eq!(message, "unauthorized"),
+            other => panic!("{nsp}: {other:?}"),
+        }
+    }
+}
+
 #[tokio::test]
 async fn reconnection_after_restart() {
     let mut server = Server::start("v2", json!({})).await;
