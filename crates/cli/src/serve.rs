@@ -49,11 +49,20 @@ pub(crate) struct ServeArgs {
     redis: Option<String>,
     /// Cluster adapter, with --redis: pubsub (@socket.io/redis-adapter), streams
     /// (@socket.io/redis-streams-adapter, recovery across nodes) or sharded (Redis 7 sharded pub/sub).
-    #[arg(long, value_name = "KIND", default_value = "pubsub", value_parser = ["pubsub", "streams", "sharded"])]
-    adapter: String,
+    #[arg(long, value_name = "KIND", value_enum, default_value_t = AdapterKind::Pubsub)]
+    adapter: AdapterKind,
     /// Prefix of the cluster's Redis channels and stream (Node's `key` / `channelPrefix`).
     #[arg(long, value_name = "PREFIX", default_value = "socket.io")]
     redis_key: String,
+}
+
+/// The cluster adapter `sio serve --redis` runs (described in `--adapter`'s help: doc comments
+/// here would turn the whole help into its long form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AdapterKind {
+    Pubsub,
+    Streams,
+    Sharded,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
@@ -123,8 +132,8 @@ async fn cluster_server(
             "cannot join the cluster through {url}: {error}\n  start redis-server, or point --redis at a running Redis"
         )
     };
-    let io = match args.adapter.as_str() {
-        "streams" => {
+    let io = match args.adapter {
+        AdapterKind::Streams => {
             let streams = StreamsConfig {
                 channel_prefix: args.redis_key.clone(),
                 ..StreamsConfig::default()
@@ -134,7 +143,7 @@ async fn cluster_server(
                 .map_err(unreachable)?;
             SocketIo::with_adapter(config, adapter)
         }
-        "sharded" => {
+        AdapterKind::Sharded => {
             let sharded = ShardedConfig {
                 channel_prefix: args.redis_key.clone(),
                 ..ShardedConfig::default()
@@ -144,7 +153,7 @@ async fn cluster_server(
                 .map_err(unreachable)?;
             SocketIo::with_adapter(config, adapter)
         }
-        _ => {
+        AdapterKind::Pubsub => {
             let pubsub = PubSubConfig {
                 key: args.redis_key.clone(),
                 ..PubSubConfig::default()
@@ -155,7 +164,7 @@ async fn cluster_server(
             SocketIo::with_adapter(config, adapter)
         }
     };
-    tracing::info!(redis = url, adapter = %args.adapter, "cluster node");
+    tracing::info!(redis = url, adapter = ?args.adapter, "cluster node");
     Ok(io)
 }
 
@@ -235,4 +244,42 @@ fn show(args: &[Value]) -> String {
         })
         .collect();
     serde_json::to_string(&json).unwrap_or_default()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn adapter(args: &[&str]) -> Result<AdapterKind, clap::Error> {
+        let argv = std::iter::once("serve").chain(args.iter().copied());
+        Serve::try_parse_from(argv).map(|serve| serve.args.adapter)
+    }
+
+    #[test]
+    fn adapter_kinds_by_name() {
+        assert_eq!(adapter(&[]).unwrap(), AdapterKind::Pubsub);
+        assert_eq!(
+            adapter(&["--adapter", "pubsub"]).unwrap(),
+            AdapterKind::Pubsub
+        );
+        assert_eq!(
+            adapter(&["--adapter", "streams"]).unwrap(),
+            AdapterKind::Streams
+        );
+        assert_eq!(
+            adapter(&["--adapter", "sharded"]).unwrap(),
+            AdapterKind::Sharded
+        );
+        let error = adapter(&["--adapter", "cluster"]).unwrap_err().to_string();
+        assert!(error.contains("pubsub, streams, sharded"), "{error}");
+    }
 }
