@@ -571,6 +571,20 @@ async fn send(ws: &mut Ws, text: &str) -> Result<(), Failure> {
         .map_err(|error| Failure::Other(format!("cannot send on the WebSocket: {error}")))
 }
 
+/// Appends `frame` to the frames in `seen` (joined by ` | `) while they are shorter than a
+/// snippet shows, so that `snippet(seen)` is the snippet of all of them joined.
+fn keep_start(seen: &mut String, frame: &str) {
+    // One character past the snippet, so that it is still marked as cut.
+    let room = (super::http::SNIPPET_CHARS + 1).saturating_sub(seen.chars().count());
+    if room == 0 {
+        return;
+    }
+    if !seen.is_empty() {
+        seen.push_str(" | ");
+    }
+    seen.extend(frame.chars().take(room));
+}
+
 /// A server that refuses polling: open a session over WebSocket directly.
 async fn websocket_only(
     http: &Http,
@@ -599,7 +613,9 @@ async fn websocket_only(
         }
     };
     let mut finding: Option<EngineFinding> = None;
-    let mut seen = Vec::new();
+    // The start of the frames seen, for the answer's snippet: a server may send any amount
+    // until the deadline.
+    let mut seen = String::new();
     let connect = if namespace == "/" {
         "40".to_owned()
     } else {
@@ -612,7 +628,7 @@ async fn websocket_only(
                 continue;
             };
             let text = text.as_str().to_owned();
-            seen.push(text.clone());
+            keep_start(&mut seen, &text);
             let Ok(packet) = eio::decode_text(&text) else {
                 continue;
             };
@@ -652,7 +668,7 @@ async fn websocket_only(
     .await;
     let _ = send(&mut ws, "1").await;
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
-    let answer = super::http::snippet(&seen.join(" | "));
+    let answer = super::http::snippet(&seen);
     match finding {
         Some(found) => {
             attempts.push(Attempt {
@@ -684,6 +700,32 @@ async fn websocket_only(
                 good: false,
             });
             EngineOutcome::NotHere
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::http::{SNIPPET_CHARS, snippet};
+
+    #[test]
+    fn kept_start_shows_as_all_the_frames_joined() {
+        let long = "x".repeat(10_000);
+        let cases: [&[&str]; 5] = [
+            &[],
+            &["0{\"sid\":\"a\"}", "40", "2"],
+            &[long.as_str(), "40"],
+            &["2", long.as_str(), long.as_str()],
+            &["é\x1e😀"; 60],
+        ];
+        for frames in cases {
+            let mut seen = String::new();
+            for frame in frames {
+                keep_start(&mut seen, frame);
+            }
+            assert_eq!(snippet(&seen), snippet(&frames.join(" | ")), "{frames:?}");
+            assert!(seen.chars().count() <= 2 * SNIPPET_CHARS, "{seen:?}");
         }
     }
 }

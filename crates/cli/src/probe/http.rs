@@ -202,12 +202,15 @@ impl Answer {
     }
 }
 
+/// How many characters of an answer [`snippet`] shows.
+pub(crate) const SNIPPET_CHARS: usize = 100;
+
 /// The start of `text`, escaped, or `(empty)`.
 pub(crate) fn snippet(text: &str) -> String {
     if text.is_empty() {
         "(empty)".into()
     } else {
-        escape_control(text, 100)
+        escape_control(text, SNIPPET_CHARS)
     }
 }
 
