@@ -164,15 +164,10 @@ pub(crate) async fn open(
 
 /// The CONNECT_ERROR payload's `data` (v5 `{message, data}`), when there is one.
 fn refusal_data(data: &sio_client::Value) -> Option<Json> {
-    match to_json(data) {
-        Json::Object(entries) => entries
-            .into_iter()
-            .rev()
-            .find(|(key, _)| key == "data")
-            .map(|(_, value)| value)
-            .filter(|value| *value != Json::Null),
-        _ => None,
-    }
+    to_json(data)
+        .get("data")
+        .filter(|value| **value != Json::Null)
+        .cloned()
 }
 
 /// What went wrong, and what to check.
