@@ -567,9 +567,10 @@ impl Task {
                         // A volatile packet is dropped while the transport is busy.
                         let busy = ws.is_none() && (post.is_some() || paused.is_some());
                         if !(volatile && busy)
-                            && let Err(reason) = self.output(&mut ws, packet).await {
-                                return reason;
-                            }
+                            && let Err(reason) = self.output(&mut ws, packet).await
+                        {
+                            return reason;
+                        }
                     }
                 },
                 response = wait(&mut get) => {
