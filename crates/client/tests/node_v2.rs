@@ -15,6 +15,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Server, exercise, json_args, next_event, transport_of, wait_for};
+use futures_util::FutureExt;
 use serde_json::json;
 use sio_client::{Client, ClientBuilder, ClientEvent, Error, Protocol, Transport};
 
@@ -78,8 +79,21 @@ async fn client_pings_keep_the_connection() {
     let server = Server::start("v2", json!({"pingInterval": 300, "pingTimeout": 300})).await;
     let (client, mut events) = builder(&server, "/").connect_with_events().await.unwrap();
     next_event(&mut events, "welcome").await;
+    // Waiting is the point: 1.5 s is well past the 600 ms the server would give a silent client.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(client.connected());
+    // The same connection all along: no disconnection or reconnection behind our back.
+    while let Some(Some(event)) = events.next().now_or_never() {
+        assert!(
+            !matches!(
+                event,
+                ClientEvent::Disconnect(_)
+                    | ClientEvent::Connect { .. }
+                    | ClientEvent::ReconnectAttempt(_)
+            ),
+            "the connection did not hold: {event:?}"
+        );
+    }
     let (n,): (u32,) = client
         .emit_with_ack_timeout("echo", &(3,), Duration::from_secs(5))
         .await

@@ -101,8 +101,7 @@ async fn two_namespaces_share_one_connection() {
     assert_eq!(root_conn, admin_conn, "one Engine.IO connection");
     assert_ne!(root.id(), admin.id());
     // Leaving one namespace keeps the other.
-    admin.disconnect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    admin.close().await;
     let (a,): (u32,) = root
         .emit_with_ack_timeout("echo", &(5,), Duration::from_secs(5))
         .await
