@@ -640,10 +640,11 @@ impl Adapter for PubSubAdapter {
                         match get(&remote, "type").and_then(Value::as_u64) {
                             Some(request::BROADCAST_CLIENT_COUNT) => {
                                 answered_servers += 1;
-                                expected += get(&remote, "clientCount")
+                                // Another node's number: saturate rather than overflow.
+                                let count = get(&remote, "clientCount")
                                     .and_then(Value::as_u64)
-                                    .and_then(|n| usize::try_from(n).ok())
-                                    .unwrap_or(0);
+                                    .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+                                expected = expected.saturating_add(count);
                             }
                             Some(request::BROADCAST_ACK) => {
                                 responses.push(get(&remote, "packet").cloned().into_iter().collect());
@@ -656,7 +657,7 @@ impl Adapter for PubSubAdapter {
             }
             if answered_servers < servers {
                 // Some node never said how many clients it reached: the answer is incomplete.
-                expected = expected.max(responses.len() + 1);
+                expected = expected.max(responses.len().saturating_add(1));
             }
             BroadcastAcks {
                 responses,
@@ -762,7 +763,8 @@ impl Adapter for PubSubAdapter {
                 ("data", data),
             ]));
             let deadline = tokio::time::Instant::now() + timeout;
-            let mut responses = Vec::with_capacity(expected);
+            // `expected` comes from Redis (PUBSUB NUMSUB): grow as answers come, not from it.
+            let mut responses = Vec::new();
             while responses.len() < expected {
                 match tokio::time::timeout_at(deadline, request.answers.recv()).await {
                     Ok(Some(answer)) => {

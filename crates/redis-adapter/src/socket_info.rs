@@ -91,7 +91,9 @@ pub(crate) fn from_value(value: &Value) -> Option<SocketInfo> {
     }
     let time = field("issued")
         .and_then(Value::as_u64)
-        .map_or(UNIX_EPOCH, |ms| UNIX_EPOCH + Duration::from_millis(ms));
+        .and_then(|ms| UNIX_EPOCH.checked_add(Duration::from_millis(ms)))
+        // Another node's number: one past what this platform's clock holds is no time at all.
+        .unwrap_or(UNIX_EPOCH);
     let address = field("address")
         .and_then(Value::as_str)
         .and_then(|a| a.parse::<IpAddr>().ok())

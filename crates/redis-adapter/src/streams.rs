@@ -771,11 +771,12 @@ impl Adapter for StreamsAdapter {
                         match get(&remote, "type").and_then(Value::as_u64) {
                             Some(message::BROADCAST_CLIENT_COUNT) => {
                                 answered += 1;
-                                expected += data
+                                // Another node's number: saturate rather than overflow.
+                                let count = data
                                     .and_then(|d| get(d, "clientCount"))
                                     .and_then(Value::as_u64)
-                                    .and_then(|n| usize::try_from(n).ok())
-                                    .unwrap_or(0);
+                                    .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+                                expected = expected.saturating_add(count);
                             }
                             Some(message::BROADCAST_ACK) => responses.push(
                                 data.and_then(|d| get(d, "packet")).cloned().into_iter().collect(),
@@ -787,7 +788,7 @@ impl Adapter for StreamsAdapter {
                 }
             }
             if answered < servers {
-                expected = expected.max(responses.len() + 1);
+                expected = expected.max(responses.len().saturating_add(1));
             }
             BroadcastAcks {
                 responses,
@@ -896,7 +897,8 @@ impl Adapter for StreamsAdapter {
                 ]),
             );
             let deadline = tokio::time::Instant::now() + timeout;
-            let mut responses = Vec::with_capacity(expected);
+            // `expected` comes from Redis (PUBSUB NUMSUB): grow as answers come, not from it.
+            let mut responses = Vec::new();
             while responses.len() < expected {
                 match tokio::time::timeout_at(deadline, request.answers.recv()).await {
                     Ok(Some(answer)) => responses.push(
