@@ -19,6 +19,7 @@ use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -273,6 +274,8 @@ struct Options {
     only: Option<Vec<String>>,
     root: PathBuf,
     out: PathBuf,
+    /// Base name of the result files (default: the mode, `quick` or `full`).
+    name: Option<String>,
 }
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -289,6 +292,7 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         only: None,
         out: root.join("bench/results"),
         root,
+        name: None,
     };
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -314,10 +318,11 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             }
             "--only" => options.only = Some(value()?.split(',').map(str::to_owned).collect()),
             "--out" => options.out = PathBuf::from(value()?),
+            "--name" => options.name = Some(value()?.clone()),
             "-h" | "--help" => {
                 return Err("usage: bench/run [--quick] [--runs N] [--duration S] \
                      [--servers sio,raw-ws-floor,socketioxide,node-socket.io,python-socketio] \
-                     [--only SCENARIO,...] [--out DIR]"
+                     [--only SCENARIO,...] [--out DIR] [--name NAME]"
                     .into());
             }
             other => return Err(format!("unknown argument {other} (try --help)")),
@@ -484,9 +489,13 @@ fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned:
     config.connect_concurrency = 64;
     config.timeout = Duration::from_secs(20);
     if spec.clients >= 5000 {
-        // More ephemeral ports than one source address has, across back-to-back runs.
+        // More ephemeral ports than one source address has, and new addresses for every run:
+        // the previous runs' connections sit in TIME_WAIT on theirs for a minute, and binding
+        // among tens of thousands of those costs the generator more than the connects.
+        static RUNS: AtomicU8 = AtomicU8::new(0);
+        let run = RUNS.fetch_add(1, Ordering::Relaxed) % 200;
         config.source_addrs = (2..=9)
-            .map(|last| IpAddr::V4(Ipv4Addr::new(127, 0, 0, last)))
+            .map(|last| IpAddr::V4(Ipv4Addr::new(127, 1, run, last)))
             .collect();
     }
     let mut watch = ServerWatch {
@@ -675,7 +684,8 @@ fn harness(args: &[String]) -> Result<(), String> {
         loadavg_start,
         loadavg_end: sio_loadgen::process::loadavg(),
     };
-    let written = output::write(&results, &options.out)?;
+    let name = options.name.as_deref().unwrap_or(results.mode);
+    let written = output::write(&results, &options.out, name)?;
     for path in written {
         eprintln!("wrote {}", path.display());
     }

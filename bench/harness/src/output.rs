@@ -306,14 +306,14 @@ fn escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// Writes `<mode>.md`, `<mode>.json` and `<mode>.svg` into `dir`.
-pub fn write(results: &Results, dir: &Path) -> Result<Vec<PathBuf>, String> {
+/// Writes `<name>.md`, `<name>.json` and `<name>.svg` into `dir`.
+pub fn write(results: &Results, dir: &Path, name: &str) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json = serde_json::to_string_pretty(results).map_err(|e| e.to_string())?;
     let files = [
-        (format!("{}.md", results.mode), markdown(results)),
-        (format!("{}.json", results.mode), json),
-        (format!("{}.svg", results.mode), svg(results)),
+        (format!("{name}.md"), markdown(results)),
+        (format!("{name}.json"), json),
+        (format!("{name}.svg"), svg(results)),
     ];
     let mut written = Vec::new();
     for (name, content) in files {
