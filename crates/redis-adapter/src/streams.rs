@@ -570,6 +570,8 @@ impl StreamsAdapter {
                 };
                 let opts = opts_from_value(get(&data, "opts"));
                 if let Some(request_id) = get(&data, "requestId").cloned() {
+                    // The requester's wait, at most MAX_PEER_ACK_TIMEOUT (opts_from_value caps it): the
+                    // task below lives that long.
                     let timeout = opts.flags.timeout.unwrap_or(DEFAULT_TIMEOUT);
                     let (collector, mut answers) = mpsc::unbounded_channel();
                     let count = self.local.broadcast_with_ack(packet, &opts, collector);

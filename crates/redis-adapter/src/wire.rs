@@ -77,7 +77,15 @@ pub(crate) fn opts_to_value(opts: &BroadcastOptions, with_flags: bool) -> Value 
     ])
 }
 
-/// Options from another node; missing fields are empty.
+/// Longest acknowledgement wait another node may ask of this one (`flags.timeout` of a broadcast
+/// with acks): this node keeps a task and its clients' acknowledgements open that long to relay
+/// them. The requester chooses it, so it is capped: without a bound one message (`timeout:
+/// 2^64-1`) would hold them for ever, or overflow the deadline. Two minutes is well past the 5 s
+/// Node waits by default; a requester that asks longer gets the acks of the first two minutes.
+pub(crate) const MAX_PEER_ACK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Options from another node; missing fields are empty, a timeout is at most
+/// [`MAX_PEER_ACK_TIMEOUT`].
 pub(crate) fn opts_from_value(value: Option<&Value>) -> BroadcastOptions {
     let Some(value) = value else {
         return BroadcastOptions::default();
@@ -94,7 +102,7 @@ pub(crate) fn opts_from_value(value: Option<&Value>) -> BroadcastOptions {
             compress: flag("compress").and_then(Value::as_bool),
             timeout: flag("timeout")
                 .and_then(Value::as_u64)
-                .map(Duration::from_millis),
+                .map(|ms| Duration::from_millis(ms).min(MAX_PEER_ACK_TIMEOUT)),
         },
     }
 }
@@ -149,5 +157,25 @@ mod tests {
         };
         assert_eq!(opts_from_value(Some(&opts_to_value(&opts, true))), opts);
         assert_eq!(uid2(6).len(), 6);
+    }
+
+    #[test]
+    fn a_peers_timeout_is_capped() {
+        let opts = BroadcastOptions {
+            flags: BroadcastFlags {
+                timeout: Some(Duration::MAX),
+                ..BroadcastFlags::default()
+            },
+            ..BroadcastOptions::default()
+        };
+        let wire = opts_to_value(&opts, true);
+        assert_eq!(
+            get(get(&wire, "flags").unwrap(), "timeout"),
+            Some(&Value::from(u64::MAX))
+        );
+        assert_eq!(
+            opts_from_value(Some(&wire)).flags.timeout,
+            Some(MAX_PEER_ACK_TIMEOUT)
+        );
     }
 }
