@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use sio_engineio_proto::{self as eio, Revision};
@@ -17,6 +17,10 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, protocol::WebSocketConfig};
 
 use crate::config::{Config, Protocol, Target, Transport};
+
+/// The largest polling answer read whole: the same bound tungstenite puts on a WebSocket
+/// message, so a misbehaving server cannot make the generator buffer without end.
+const MAX_POLL_BODY: usize = 64 << 20;
 
 /// Why one client failed.
 #[derive(Debug, thiserror::Error)]
@@ -527,11 +531,10 @@ async fn request(
         .await
         .map_err(|e| http_error(&e))?;
     let status = response.status();
-    let body = response
-        .into_body()
+    let body = Limited::new(response.into_body(), MAX_POLL_BODY)
         .collect()
         .await
-        .map_err(|e| http_error(&e))?
+        .map_err(|e| http_error(&*e))?
         .to_bytes();
     if !status.is_success() {
         return Err(ClientError::Http(format!(
