@@ -37,6 +37,7 @@ mod emitter;
 mod error;
 mod pubsub;
 mod redis_io;
+mod requests;
 mod sharded;
 mod socket_info;
 mod streams;

@@ -14,7 +14,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, RwLock, Weak},
+    sync::{Arc, RwLock, Weak},
     time::Duration,
 };
 
@@ -27,12 +27,13 @@ use tokio::sync::mpsc;
 use crate::{
     error::Error,
     redis_io::{Connections, Handler, Incoming},
+    requests::{self, AckAnswer, Pending, PendingRequest},
     socket_info,
     value::{
         decode_any, from_msgpack, get, get_str, map, string_array, strings, take, to_json_string,
         to_msgpack,
     },
-    wire::{opts_from_value, opts_to_value, packet_from_value, packet_to_value, uid2},
+    wire::{event_data, opts_from_value, opts_to_value, packet_from_value, packet_to_value, uid2},
 };
 
 /// Request types of `@socket.io/redis-adapter`.
@@ -174,7 +175,7 @@ impl AdapterFactory for RedisAdapter {
             request_channel,
             response_channel,
             specific_response_channel,
-            pending: Mutex::new(HashMap::new()),
+            pending: Arc::default(),
             me: me.clone(),
         });
         {
@@ -212,8 +213,8 @@ pub struct PubSubAdapter {
     request_channel: String,
     response_channel: String,
     specific_response_channel: String,
-    /// Requests of this node waiting for answers, by request id.
-    pending: Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
+    /// Requests of this node waiting for answers.
+    pending: Arc<Pending>,
     me: Weak<PubSubAdapter>,
 }
 
@@ -223,19 +224,6 @@ impl std::fmt::Debug for PubSubAdapter {
             .field("nsp", &self.local.namespace_name())
             .field("uid", &self.uid)
             .finish_non_exhaustive()
-    }
-}
-
-/// A request of this node, unregistered when dropped.
-struct PendingRequest {
-    id: String,
-    answers: mpsc::UnboundedReceiver<Value>,
-    adapter: Arc<PubSubAdapter>,
-}
-
-impl Drop for PendingRequest {
-    fn drop(&mut self) {
-        self.adapter.pending_map().remove(&self.id);
     }
 }
 
@@ -253,25 +241,12 @@ impl PubSubAdapter {
         &self.uid
     }
 
-    fn pending_map(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     fn is_own_request(&self, request: &Value) -> bool {
-        get_str(request, "requestId").is_some_and(|id| self.pending_map().contains_key(id))
+        get_str(request, "requestId").is_some_and(|id| self.pending.contains(id))
     }
 
-    fn register(self: &Arc<Self>) -> PendingRequest {
-        let (tx, answers) = mpsc::unbounded_channel();
-        let id = uid2(6);
-        self.pending_map().insert(id.clone(), tx);
-        PendingRequest {
-            id,
-            answers,
-            adapter: self.clone(),
-        }
+    fn register(&self) -> PendingRequest {
+        self.pending.register(uid2(6))
     }
 
     fn publish_json(&self, channel: &str, message: &Value) {
@@ -281,6 +256,16 @@ impl PubSubAdapter {
 
     fn publish_request(&self, message: &Value) {
         self.publish_json(&self.request_channel, message);
+    }
+
+    /// A request that wants answers: `{uid, requestId, type, key: value}`.
+    fn publish_request_with_id(&self, id: &str, ty: u64, (key, value): (&str, Value)) {
+        self.publish_request(&map([
+            ("uid", Value::from(self.uid.as_str())),
+            ("requestId", Value::from(id)),
+            ("type", Value::from(ty)),
+            (key, value),
+        ]));
     }
 
     /// Where the answer to `request` goes.
@@ -459,24 +444,16 @@ impl PubSubAdapter {
                     self.local.on_server_side_emit(event, args, None);
                     return;
                 };
-                let (ack, mut answers) = mpsc::unbounded_channel();
+                let (ack, answers) = mpsc::unbounded_channel();
                 self.local.on_server_side_emit(event, args, Some(ack));
                 let conns = self.conns.clone();
                 let channel = self.response_channel.clone();
-                let timeout = self.config.requests_timeout;
-                tokio::spawn(async move {
-                    // Only the first answer counts, as in Node.
-                    let Ok(Some(mut answer)) = tokio::time::timeout(timeout, answers.recv()).await
-                    else {
-                        return;
-                    };
+                requests::relay_first_answer(answers, self.config.requests_timeout, move |data| {
                     let mut fields = vec![
                         (Value::from("type"), Value::from(request::SERVER_SIDE_EMIT)),
                         (Value::from("requestId"), request_id),
                     ];
-                    if !answer.is_empty() {
-                        fields.push((Value::from("data"), answer.swap_remove(0)));
-                    }
+                    fields.extend(data.map(|data| (Value::from("data"), data)));
                     conns.publish(channel, to_json_string(&Value::Map(fields)).into_bytes());
                 });
             }
@@ -494,7 +471,7 @@ impl PubSubAdapter {
                 // The requester's wait, at most MAX_PEER_ACK_TIMEOUT (opts_from_value caps it): the
                 // task below lives that long.
                 let timeout = opts.flags.timeout.unwrap_or(DEFAULT_ACK_TIMEOUT);
-                let (collector, mut answers) = mpsc::unbounded_channel();
+                let (collector, answers) = mpsc::unbounded_channel();
                 let count = self.local.broadcast_with_ack(packet, &opts, collector);
                 let channel = self.response_channel_for(&request);
                 self.publish_json(
@@ -505,27 +482,14 @@ impl PubSubAdapter {
                         ("clientCount", Value::from(count)),
                     ]),
                 );
-                if count == 0 {
-                    return;
-                }
                 let conns = self.conns.clone();
-                tokio::spawn(async move {
-                    let deadline = tokio::time::Instant::now() + timeout;
-                    for _ in 0..count {
-                        let Ok(Some(mut answer)) =
-                            tokio::time::timeout_at(deadline, answers.recv()).await
-                        else {
-                            return;
-                        };
-                        let mut fields = vec![
-                            (Value::from("type"), Value::from(request::BROADCAST_ACK)),
-                            (Value::from("requestId"), request_id.clone()),
-                        ];
-                        if !answer.is_empty() {
-                            fields.push((Value::from("packet"), answer.swap_remove(0)));
-                        }
-                        conns.publish(channel.clone(), to_msgpack(&Value::Map(fields)));
-                    }
+                requests::relay_acks(answers, count, timeout, move |packet| {
+                    let mut fields = vec![
+                        (Value::from("type"), Value::from(request::BROADCAST_ACK)),
+                        (Value::from("requestId"), request_id.clone()),
+                    ];
+                    fields.extend(packet.map(|packet| (Value::from("packet"), packet)));
+                    conns.publish(channel.clone(), to_msgpack(&Value::Map(fields)));
                 });
             }
             other => tracing::debug!(request_type = other, "ignoring unknown request type"),
@@ -541,12 +505,8 @@ impl PubSubAdapter {
                 return;
             }
         };
-        let Some(id) = get_str(&response, "requestId") else {
-            return;
-        };
-        let waiting = self.pending_map().get(id).cloned();
-        if let Some(waiting) = waiting {
-            let _ = waiting.send(response);
+        if let Some(id) = get_str(&response, "requestId").map(str::to_owned) {
+            self.pending.answer(&id, response);
         }
     }
 
@@ -597,7 +557,7 @@ impl Adapter for PubSubAdapter {
         opts: BroadcastOptions,
         timeout: Duration,
     ) -> BoxFuture<'static, BroadcastAcks> {
-        let (collector, mut answers) = mpsc::unbounded_channel();
+        let (collector, answers) = mpsc::unbounded_channel();
         let me = self.me().filter(|_| !opts.flags.local);
         let mut request = None;
         if let (Some(me), Some(wire_packet)) = (&me, packet_to_value(&packet)) {
@@ -618,53 +578,27 @@ impl Adapter for PubSubAdapter {
         }
         let local_count = self.local.broadcast_with_ack(packet, &opts, collector);
         Box::pin(async move {
-            let deadline = tokio::time::Instant::now() + timeout;
-            let mut expected = local_count;
-            let mut responses = Vec::with_capacity(expected);
-            let (Some(me), Some(mut request)) = (me, request) else {
-                return sio_server::collect_acks(answers, expected, timeout).await;
+            let (Some(me), Some(request)) = (me, request) else {
+                return sio_server::collect_acks(answers, local_count, timeout).await;
             };
-            let servers = tokio::time::timeout_at(deadline, me.node_count())
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or(1);
-            let mut answered_servers = 1;
-            let mut local_open = true;
-            while answered_servers < servers || responses.len() < expected {
-                tokio::select! {
-                    answer = answers.recv(), if local_open => match answer {
-                        Some(answer) => responses.push(answer),
-                        None => local_open = false,
-                    },
-                    remote = request.answers.recv() => {
-                        let Some(remote) = remote else { break };
-                        match get(&remote, "type").and_then(Value::as_u64) {
-                            Some(request::BROADCAST_CLIENT_COUNT) => {
-                                answered_servers += 1;
-                                // Another node's number: saturate rather than overflow.
-                                let count = get(&remote, "clientCount")
-                                    .and_then(Value::as_u64)
-                                    .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
-                                expected = expected.saturating_add(count);
-                            }
-                            Some(request::BROADCAST_ACK) => {
-                                responses.push(get(&remote, "packet").cloned().into_iter().collect());
-                            }
-                            _ => {}
-                        }
-                    }
-                    () = tokio::time::sleep_until(deadline) => break,
+            let read = |answer: Value| match get(&answer, "type").and_then(Value::as_u64) {
+                Some(request::BROADCAST_CLIENT_COUNT) => {
+                    AckAnswer::ClientCount(requests::client_count(get(&answer, "clientCount")))
                 }
-            }
-            if answered_servers < servers {
-                // Some node never said how many clients it reached: the answer is incomplete.
-                expected = expected.max(responses.len().saturating_add(1));
-            }
-            BroadcastAcks {
-                responses,
-                expected,
-            }
+                Some(request::BROADCAST_ACK) => {
+                    AckAnswer::Ack(get(&answer, "packet").cloned().into_iter().collect())
+                }
+                _ => AckAnswer::Other,
+            };
+            requests::collect_broadcast_acks(
+                answers,
+                local_count,
+                request,
+                me.node_count(),
+                timeout,
+                read,
+            )
+            .await
         })
     }
 
@@ -701,31 +635,19 @@ impl Adapter for PubSubAdapter {
             let Some(me) = me else {
                 return Ok(sockets);
             };
-            let nodes = me.node_count().await?;
-            if nodes <= 1 {
-                return Ok(sockets);
-            }
-            let mut request = me.register();
-            me.publish_request(&map([
-                ("uid", Value::from(me.uid.as_str())),
-                ("requestId", Value::from(request.id.as_str())),
-                ("type", Value::from(request::REMOTE_FETCH)),
-                ("opts", opts_to_value(&opts, false)),
-            ]));
-            let expected = nodes - 1;
-            let deadline = tokio::time::Instant::now() + me.config.requests_timeout;
-            for received in 0..expected {
-                match tokio::time::timeout_at(deadline, request.answers.recv()).await {
-                    Ok(Some(answer)) => {
-                        if let Some(Value::Array(remote)) = get(&answer, "sockets") {
-                            sockets.extend(remote.iter().filter_map(socket_info::from_value));
-                        }
+            let opts = opts_to_value(&opts, false);
+            requests::ask_other_nodes(
+                me.node_count(),
+                || me.register(),
+                |id| me.publish_request_with_id(id, request::REMOTE_FETCH, ("opts", opts)),
+                me.config.requests_timeout,
+                |answer| {
+                    if let Some(Value::Array(remote)) = get(&answer, "sockets") {
+                        sockets.extend(remote.iter().filter_map(socket_info::from_value));
                     }
-                    Ok(None) | Err(_) => {
-                        return Err(AdapterError::Timeout { received, expected });
-                    }
-                }
-            }
+                },
+            )
+            .await?;
             Ok(sockets)
         })
     }
@@ -736,10 +658,7 @@ impl Adapter for PubSubAdapter {
         args: Vec<Value>,
         ack_timeout: Option<Duration>,
     ) -> BoxFuture<'static, Result<Vec<Vec<Value>>, AdapterError>> {
-        let mut data = Vec::with_capacity(args.len() + 1);
-        data.push(Value::from(event));
-        data.extend(args);
-        let data = Value::Array(data);
+        let data = event_data(event, args);
         let Some(timeout) = ack_timeout else {
             self.publish_request(&map([
                 ("uid", Value::from(self.uid.as_str())),
@@ -753,33 +672,15 @@ impl Adapter for PubSubAdapter {
             let Some(me) = me else {
                 return Ok(Vec::new());
             };
-            let expected = me.node_count().await?.saturating_sub(1);
-            if expected == 0 {
-                return Ok(Vec::new());
-            }
-            let mut request = me.register();
-            me.publish_request(&map([
-                ("uid", Value::from(me.uid.as_str())),
-                ("requestId", Value::from(request.id.as_str())),
-                ("type", Value::from(request::SERVER_SIDE_EMIT)),
-                ("data", data),
-            ]));
-            let deadline = tokio::time::Instant::now() + timeout;
-            // `expected` comes from Redis (PUBSUB NUMSUB): grow as answers come, not from it.
             let mut responses = Vec::new();
-            while responses.len() < expected {
-                match tokio::time::timeout_at(deadline, request.answers.recv()).await {
-                    Ok(Some(answer)) => {
-                        responses.push(get(&answer, "data").cloned().into_iter().collect());
-                    }
-                    Ok(None) | Err(_) => {
-                        return Err(AdapterError::Timeout {
-                            received: responses.len(),
-                            expected,
-                        });
-                    }
-                }
-            }
+            requests::ask_other_nodes(
+                me.node_count(),
+                || me.register(),
+                |id| me.publish_request_with_id(id, request::SERVER_SIDE_EMIT, ("data", data)),
+                timeout,
+                |answer| responses.push(get(&answer, "data").cloned().into_iter().collect()),
+            )
+            .await?;
             Ok(responses)
         })
     }

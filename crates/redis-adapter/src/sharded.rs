@@ -9,8 +9,7 @@
 //! is the number of nodes.
 
 use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, Weak},
+    sync::{Arc, Weak},
     time::Duration,
 };
 
@@ -19,7 +18,7 @@ use sio_server::{Adapter, AdapterFactory, LocalAdapter};
 use crate::{
     error::Error,
     redis_io::{Connections, Handler, Incoming, SubscriberKind},
-    streams::{Adapters, Mode, StreamsAdapter, StreamsConfig, random_id},
+    streams::{Adapters, Mode, StreamsConfig, create_adapter},
     value::decode_any,
 };
 
@@ -107,59 +106,38 @@ impl RedisShardedAdapter {
 
 impl AdapterFactory for RedisShardedAdapter {
     fn create(&self, local: LocalAdapter) -> Arc<dyn Adapter> {
-        let nsp = local.namespace_name().to_owned();
-        let uid = random_id();
-        let public_channel = format!("{}#{nsp}#", self.config.channel_prefix);
-        let private_channel = format!("{public_channel}{uid}#");
-        let adapter = Arc::new_cyclic(|me: &Weak<StreamsAdapter>| {
-            // A channel per public room with local sockets, as Node's `dynamic` mode.
-            let (conns, routes, me_room, base) = (
-                self.conns.clone(),
-                Arc::downgrade(&self.channels),
-                me.clone(),
-                public_channel.clone(),
-            );
-            local.on_room_change(Box::new(move |room: &str, created: bool| {
+        let adapter = create_adapter(
+            local,
+            Mode::Sharded,
+            &self.conns,
+            &self.config,
+            &self.adapters,
+            &self.channels,
+        );
+        // A channel per public room with local sockets, as Node's `dynamic` mode (set before any
+        // socket of the new namespace can join a room).
+        let (conns, routes, me, base) = (
+            self.conns.clone(),
+            Arc::downgrade(&self.channels),
+            Arc::downgrade(&adapter),
+            adapter.public_channel.clone(),
+        );
+        adapter
+            .local
+            .on_room_change(Box::new(move |room: &str, created: bool| {
                 let channel = format!("{base}{room}#");
                 let Some(routes) = routes.upgrade() else {
                     return;
                 };
                 let mut routes = routes.write().unwrap_or_else(|e| e.into_inner());
                 if created {
-                    routes.insert(channel.clone(), me_room.clone());
+                    routes.insert(channel.clone(), me.clone());
                     conns.subscribe(vec![channel]);
                 } else {
                     routes.remove(&channel);
                     conns.unsubscribe(vec![channel]);
                 }
             }));
-            StreamsAdapter {
-                local,
-                conns: self.conns.clone(),
-                config: self.config.clone(),
-                mode: Mode::Sharded,
-                uid,
-                public_channel,
-                private_channel,
-                pending: Mutex::new(HashMap::new()),
-                factory: Arc::downgrade(&self.adapters),
-                channels: Arc::downgrade(&self.channels),
-                me: me.clone(),
-            }
-        });
-        self.adapters
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(nsp, Arc::downgrade(&adapter));
-        {
-            let mut channels = self.channels.write().unwrap_or_else(|e| e.into_inner());
-            channels.insert(adapter.public_channel.clone(), Arc::downgrade(&adapter));
-            channels.insert(adapter.private_channel.clone(), Arc::downgrade(&adapter));
-        }
-        self.conns.subscribe(vec![
-            adapter.public_channel.clone(),
-            adapter.private_channel.clone(),
-        ]);
         adapter
     }
 }

@@ -19,7 +19,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Arc, Mutex, RwLock, Weak},
+    sync::{Arc, RwLock, Weak},
     time::Duration,
 };
 
@@ -34,12 +34,13 @@ use tokio::sync::mpsc;
 use crate::{
     error::Error,
     redis_io::{Connections, Handler, Incoming},
+    requests::{self, AckAnswer, Pending, PendingRequest},
     socket_info,
     value::{
         from_json_bytes, from_msgpack, get, get_str, map, string_array, strings, take,
         to_json_string, to_msgpack,
     },
-    wire::{opts_from_value, opts_to_value, packet_from_value, packet_to_value},
+    wire::{event_data, opts_from_value, opts_to_value, packet_from_value, packet_to_value},
 };
 
 /// socket.io-adapter's `MessageType`.
@@ -288,38 +289,58 @@ pub(crate) fn has_binary(value: &Value) -> bool {
 
 impl AdapterFactory for RedisStreamsAdapter {
     fn create(&self, local: LocalAdapter) -> Arc<dyn Adapter> {
-        let nsp = local.namespace_name().to_owned();
-        let uid = random_id();
-        let public_channel = format!("{}#{nsp}#", self.config.channel_prefix);
-        let private_channel = format!("{public_channel}{uid}#");
-        let adapter = Arc::new_cyclic(|me| StreamsAdapter {
+        create_adapter(
             local,
-            conns: self.conns.clone(),
-            config: self.config.clone(),
-            mode: Mode::Streams,
-            uid,
-            public_channel,
-            private_channel,
-            pending: Mutex::new(HashMap::new()),
-            factory: Arc::downgrade(&self.adapters),
-            channels: Arc::downgrade(&self.channels),
-            me: me.clone(),
-        });
-        self.adapters
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(nsp, Arc::downgrade(&adapter));
-        {
-            let mut channels = self.channels.write().unwrap_or_else(|e| e.into_inner());
-            channels.insert(adapter.public_channel.clone(), Arc::downgrade(&adapter));
-            channels.insert(adapter.private_channel.clone(), Arc::downgrade(&adapter));
-        }
-        self.conns.subscribe(vec![
-            adapter.public_channel.clone(),
-            adapter.private_channel.clone(),
-        ]);
-        adapter
+            Mode::Streams,
+            &self.conns,
+            &self.config,
+            &self.adapters,
+            &self.channels,
+        )
     }
+}
+
+/// A namespace's adapter (the streams and the sharded factories' `create`), found by its
+/// namespace in `adapters` and by its channels in `channels`, subscribed to them.
+pub(crate) fn create_adapter(
+    local: LocalAdapter,
+    mode: Mode,
+    conns: &Connections,
+    config: &StreamsConfig,
+    adapters: &Arc<Adapters>,
+    channels: &Arc<Adapters>,
+) -> Arc<StreamsAdapter> {
+    let nsp = local.namespace_name().to_owned();
+    let uid = random_id();
+    let public_channel = format!("{}#{nsp}#", config.channel_prefix);
+    let private_channel = format!("{public_channel}{uid}#");
+    let adapter = Arc::new_cyclic(|me| StreamsAdapter {
+        local,
+        conns: conns.clone(),
+        config: config.clone(),
+        mode,
+        uid,
+        public_channel,
+        private_channel,
+        pending: Arc::default(),
+        factory: Arc::downgrade(adapters),
+        channels: Arc::downgrade(channels),
+        me: me.clone(),
+    });
+    adapters
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(nsp, Arc::downgrade(&adapter));
+    {
+        let mut channels = channels.write().unwrap_or_else(|e| e.into_inner());
+        channels.insert(adapter.public_channel.clone(), Arc::downgrade(&adapter));
+        channels.insert(adapter.private_channel.clone(), Arc::downgrade(&adapter));
+    }
+    conns.subscribe(vec![
+        adapter.public_channel.clone(),
+        adapter.private_channel.clone(),
+    ]);
+    adapter
 }
 
 /// 8 random bytes as 16 hex characters (socket.io-adapter's `randomId`).
@@ -337,7 +358,7 @@ pub struct StreamsAdapter {
     pub(crate) uid: String,
     pub(crate) public_channel: String,
     pub(crate) private_channel: String,
-    pub(crate) pending: Mutex<HashMap<String, mpsc::UnboundedSender<Value>>>,
+    pub(crate) pending: Arc<Pending>,
     pub(crate) factory: Weak<Adapters>,
     pub(crate) channels: Weak<Adapters>,
     pub(crate) me: Weak<StreamsAdapter>,
@@ -359,18 +380,6 @@ impl std::fmt::Debug for StreamsAdapter {
             .field("nsp", &self.local.namespace_name())
             .field("uid", &self.uid)
             .finish_non_exhaustive()
-    }
-}
-
-struct PendingRequest {
-    id: String,
-    answers: mpsc::UnboundedReceiver<Value>,
-    adapter: Arc<StreamsAdapter>,
-}
-
-impl Drop for PendingRequest {
-    fn drop(&mut self) {
-        self.adapter.pending_map().remove(&self.id);
     }
 }
 
@@ -403,21 +412,8 @@ impl StreamsAdapter {
         &self.uid
     }
 
-    fn pending_map(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, mpsc::UnboundedSender<Value>>> {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn register(self: &Arc<Self>) -> PendingRequest {
-        let (tx, answers) = mpsc::unbounded_channel();
-        let id = random_id();
-        self.pending_map().insert(id.clone(), tx);
-        PendingRequest {
-            id,
-            answers,
-            adapter: self.clone(),
-        }
+    fn register(&self) -> PendingRequest {
+        self.pending.register(random_id())
     }
 
     fn envelope(&self, ty: u64, data: Option<Value>) -> Value {
@@ -573,7 +569,7 @@ impl StreamsAdapter {
                     // The requester's wait, at most MAX_PEER_ACK_TIMEOUT (opts_from_value caps it): the
                     // task below lives that long.
                     let timeout = opts.flags.timeout.unwrap_or(DEFAULT_TIMEOUT);
-                    let (collector, mut answers) = mpsc::unbounded_channel();
+                    let (collector, answers) = mpsc::unbounded_channel();
                     let count = self.local.broadcast_with_ack(packet, &opts, collector);
                     self.publish_response(
                         &sender,
@@ -584,27 +580,10 @@ impl StreamsAdapter {
                         ]),
                     );
                     let Some(me) = self.me.upgrade() else { return };
-                    if count == 0 {
-                        return;
-                    }
-                    tokio::spawn(async move {
-                        let deadline = tokio::time::Instant::now() + timeout;
-                        for _ in 0..count {
-                            let Ok(Some(mut answer)) =
-                                tokio::time::timeout_at(deadline, answers.recv()).await
-                            else {
-                                return;
-                            };
-                            let mut fields = vec![(Value::from("requestId"), request_id.clone())];
-                            if !answer.is_empty() {
-                                fields.push((Value::from("packet"), answer.swap_remove(0)));
-                            }
-                            me.publish_response(
-                                &sender,
-                                message::BROADCAST_ACK,
-                                Value::Map(fields),
-                            );
-                        }
+                    requests::relay_acks(answers, count, timeout, move |packet| {
+                        let mut fields = vec![(Value::from("requestId"), request_id.clone())];
+                        fields.extend(packet.map(|packet| (Value::from("packet"), packet)));
+                        me.publish_response(&sender, message::BROADCAST_ACK, Value::Map(fields));
                     });
                 } else {
                     self.with_offset(&mut packet, &opts, offset);
@@ -659,19 +638,13 @@ impl StreamsAdapter {
                     self.local.on_server_side_emit(event, args, None);
                     return;
                 };
-                let (ack, mut answers) = mpsc::unbounded_channel();
+                let (ack, answers) = mpsc::unbounded_channel();
                 self.local.on_server_side_emit(event, args, Some(ack));
                 let Some(me) = self.me.upgrade() else { return };
                 let timeout = self.config.requests_timeout;
-                tokio::spawn(async move {
-                    let Ok(Some(mut answer)) = tokio::time::timeout(timeout, answers.recv()).await
-                    else {
-                        return;
-                    };
+                requests::relay_first_answer(answers, timeout, move |packet| {
                     let mut fields = vec![(Value::from("requestId"), request_id)];
-                    if !answer.is_empty() {
-                        fields.push((Value::from("packet"), answer.swap_remove(0)));
-                    }
+                    fields.extend(packet.map(|packet| (Value::from("packet"), packet)));
                     me.publish_response(
                         &sender,
                         message::SERVER_SIDE_EMIT_RESPONSE,
@@ -683,13 +656,11 @@ impl StreamsAdapter {
             | message::SERVER_SIDE_EMIT_RESPONSE
             | message::BROADCAST_CLIENT_COUNT
             | message::BROADCAST_ACK => {
-                let Some(id) = get_str(&data, "requestId") else {
+                let Some(id) = get_str(&data, "requestId").map(str::to_owned) else {
                     return;
                 };
-                let waiting = self.pending_map().get(id).cloned();
-                if let Some(waiting) = waiting {
-                    let _ = waiting.send(map([("type", Value::from(ty)), ("data", data)]));
-                }
+                self.pending
+                    .answer(&id, map([("type", Value::from(ty)), ("data", data)]));
             }
             // Heartbeats and ADAPTER_CLOSE of the heartbeat variants carry nothing for us.
             _ => {}
@@ -729,7 +700,7 @@ impl Adapter for StreamsAdapter {
         opts: BroadcastOptions,
         timeout: Duration,
     ) -> BoxFuture<'static, BroadcastAcks> {
-        let (collector, mut answers) = mpsc::unbounded_channel();
+        let (collector, answers) = mpsc::unbounded_channel();
         let me = self.me.upgrade().filter(|_| !opts.flags.local);
         let mut request = None;
         if let (Some(me), Some(wire)) = (&me, packet_to_value(&packet)) {
@@ -748,54 +719,33 @@ impl Adapter for StreamsAdapter {
         }
         let local_count = self.local.broadcast_with_ack(packet, &opts, collector);
         Box::pin(async move {
-            let deadline = tokio::time::Instant::now() + timeout;
-            let (Some(me), Some(mut request)) = (me, request) else {
+            let (Some(me), Some(request)) = (me, request) else {
                 return sio_server::collect_acks(answers, local_count, timeout).await;
             };
-            let mut expected = local_count;
-            let mut responses = Vec::with_capacity(expected);
-            let servers = tokio::time::timeout_at(deadline, me.node_count())
-                .await
-                .ok()
-                .and_then(Result::ok)
-                .unwrap_or(1);
-            let mut answered = 1;
-            let mut local_open = true;
-            while answered < servers || responses.len() < expected {
-                tokio::select! {
-                    answer = answers.recv(), if local_open => match answer {
-                        Some(answer) => responses.push(answer),
-                        None => local_open = false,
-                    },
-                    remote = request.answers.recv() => {
-                        let Some(remote) = remote else { break };
-                        let data = get(&remote, "data");
-                        match get(&remote, "type").and_then(Value::as_u64) {
-                            Some(message::BROADCAST_CLIENT_COUNT) => {
-                                answered += 1;
-                                // Another node's number: saturate rather than overflow.
-                                let count = data
-                                    .and_then(|d| get(d, "clientCount"))
-                                    .and_then(Value::as_u64)
-                                    .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
-                                expected = expected.saturating_add(count);
-                            }
-                            Some(message::BROADCAST_ACK) => responses.push(
-                                data.and_then(|d| get(d, "packet")).cloned().into_iter().collect(),
-                            ),
-                            _ => {}
-                        }
-                    }
-                    () = tokio::time::sleep_until(deadline) => break,
+            let read = |answer: Value| {
+                let data = get(&answer, "data");
+                match get(&answer, "type").and_then(Value::as_u64) {
+                    Some(message::BROADCAST_CLIENT_COUNT) => AckAnswer::ClientCount(
+                        requests::client_count(data.and_then(|d| get(d, "clientCount"))),
+                    ),
+                    Some(message::BROADCAST_ACK) => AckAnswer::Ack(
+                        data.and_then(|d| get(d, "packet"))
+                            .cloned()
+                            .into_iter()
+                            .collect(),
+                    ),
+                    _ => AckAnswer::Other,
                 }
-            }
-            if answered < servers {
-                expected = expected.max(responses.len().saturating_add(1));
-            }
-            BroadcastAcks {
-                responses,
-                expected,
-            }
+            };
+            requests::collect_broadcast_acks(
+                answers,
+                local_count,
+                request,
+                me.node_count(),
+                timeout,
+                read,
+            )
+            .await
         })
     }
 
@@ -840,31 +790,26 @@ impl Adapter for StreamsAdapter {
         let me = self.me.upgrade().filter(|_| !opts.flags.local);
         Box::pin(async move {
             let Some(me) = me else { return Ok(sockets) };
-            let expected = me.node_count().await?.saturating_sub(1);
-            if expected == 0 {
-                return Ok(sockets);
-            }
-            let mut request = me.register();
-            me.publish_ephemeral(
-                message::FETCH_SOCKETS,
-                map([
-                    ("opts", opts_to_value(&opts, true)),
-                    ("requestId", Value::from(request.id.as_str())),
-                ]),
-            );
             let timeout = opts.flags.timeout.unwrap_or(me.config.requests_timeout);
-            let deadline = tokio::time::Instant::now() + timeout;
-            for received in 0..expected {
-                match tokio::time::timeout_at(deadline, request.answers.recv()).await {
-                    Ok(Some(answer)) => {
-                        let remote = get(&answer, "data").and_then(|d| get(d, "sockets"));
-                        if let Some(Value::Array(remote)) = remote {
-                            sockets.extend(remote.iter().filter_map(socket_info::from_value));
-                        }
+            let opts = opts_to_value(&opts, true);
+            requests::ask_other_nodes(
+                me.node_count(),
+                || me.register(),
+                |id| {
+                    me.publish_ephemeral(
+                        message::FETCH_SOCKETS,
+                        map([("opts", opts), ("requestId", Value::from(id))]),
+                    );
+                },
+                timeout,
+                |answer| {
+                    let remote = get(&answer, "data").and_then(|d| get(d, "sockets"));
+                    if let Some(Value::Array(remote)) = remote {
+                        sockets.extend(remote.iter().filter_map(socket_info::from_value));
                     }
-                    Ok(None) | Err(_) => return Err(AdapterError::Timeout { received, expected }),
-                }
-            }
+                },
+            )
+            .await?;
             Ok(sockets)
         })
     }
@@ -875,10 +820,7 @@ impl Adapter for StreamsAdapter {
         args: Vec<Value>,
         ack_timeout: Option<Duration>,
     ) -> BoxFuture<'static, Result<Vec<Vec<Value>>, AdapterError>> {
-        let mut packet = Vec::with_capacity(args.len() + 1);
-        packet.push(Value::from(event));
-        packet.extend(args);
-        let packet = Value::Array(packet);
+        let packet = event_data(event, args);
         let Some(timeout) = ack_timeout else {
             self.publish_ephemeral(message::SERVER_SIDE_EMIT, map([("packet", packet)]));
             return Box::pin(async { Ok(Vec::new()) });
@@ -886,38 +828,23 @@ impl Adapter for StreamsAdapter {
         let me = self.me.upgrade();
         Box::pin(async move {
             let Some(me) = me else { return Ok(Vec::new()) };
-            let expected = me.node_count().await?.saturating_sub(1);
-            if expected == 0 {
-                return Ok(Vec::new());
-            }
-            let mut request = me.register();
-            me.publish_ephemeral(
-                message::SERVER_SIDE_EMIT,
-                map([
-                    ("requestId", Value::from(request.id.as_str())),
-                    ("packet", packet),
-                ]),
-            );
-            let deadline = tokio::time::Instant::now() + timeout;
-            // `expected` comes from Redis (PUBSUB NUMSUB): grow as answers come, not from it.
             let mut responses = Vec::new();
-            while responses.len() < expected {
-                match tokio::time::timeout_at(deadline, request.answers.recv()).await {
-                    Ok(Some(answer)) => responses.push(
-                        get(&answer, "data")
-                            .and_then(|d| get(d, "packet"))
-                            .cloned()
-                            .into_iter()
-                            .collect(),
-                    ),
-                    Ok(None) | Err(_) => {
-                        return Err(AdapterError::Timeout {
-                            received: responses.len(),
-                            expected,
-                        });
-                    }
-                }
-            }
+            requests::ask_other_nodes(
+                me.node_count(),
+                || me.register(),
+                |id| {
+                    me.publish_ephemeral(
+                        message::SERVER_SIDE_EMIT,
+                        map([("requestId", Value::from(id)), ("packet", packet)]),
+                    );
+                },
+                timeout,
+                |answer| {
+                    let packet = get(&answer, "data").and_then(|d| get(d, "packet"));
+                    responses.push(packet.cloned().into_iter().collect());
+                },
+            )
+            .await?;
             Ok(responses)
         })
     }

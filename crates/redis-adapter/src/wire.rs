@@ -28,6 +28,14 @@ pub(crate) fn packet_to_value(packet: &Packet) -> Option<Value> {
     ]))
 }
 
+/// A server-side emit's `[event, ...args]`, as both adapters' messages carry it.
+pub(crate) fn event_data(event: String, args: Vec<Value>) -> Value {
+    let mut data = Vec::with_capacity(args.len().saturating_add(1));
+    data.push(Value::from(event));
+    data.extend(args);
+    Value::Array(data)
+}
+
 /// An EVENT from another node for namespace `nsp` (`nsp` defaults to `/`, as in Node); `None`
 /// for anything else.
 pub(crate) fn packet_from_value(value: Value) -> Option<Packet> {
