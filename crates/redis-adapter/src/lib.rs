@@ -48,5 +48,6 @@ pub use emitter::{Emitter, EmitterOperator};
 pub use error::Error;
 pub use pubsub::{PubSubAdapter, PubSubConfig, RedisAdapter};
 pub use redis;
+pub use redis_io::sentinel_master_url;
 pub use sharded::{RedisShardedAdapter, ShardedConfig};
 pub use streams::{RedisStreamsAdapter, StreamsAdapter, StreamsConfig};

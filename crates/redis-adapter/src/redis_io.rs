@@ -260,6 +260,9 @@ impl Connections {
 
 /// A connection for commands that reconnects by itself, and fails fast (a few short retries) so
 /// that nothing waits long on a Redis that is away.
+///
+/// It is checked with a PING: a server that wants a password the URL lacks (`NOAUTH`) accepts
+/// the connection itself, and would otherwise only fail the first broadcast.
 pub(crate) async fn command_connection(
     client: redis::Client,
 ) -> Result<ConnectionManager, redis::RedisError> {
@@ -269,7 +272,9 @@ pub(crate) async fn command_connection(
         .set_number_of_retries(2)
         .set_min_delay(Duration::from_millis(50))
         .set_max_delay(Duration::from_millis(500));
-    ConnectionManager::new_with_config(client, config).await
+    let mut conn = ConnectionManager::new_with_config(client, config).await?;
+    redis::cmd("PING").exec_async(&mut conn).await?;
+    Ok(conn)
 }
 
 async fn publish_loop(
@@ -576,4 +581,134 @@ async fn sharded_loop(
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
+}
+
+/// The port Redis Sentinel listens on when a sentinel URL names none.
+const SENTINEL_PORT: u16 = 26379;
+
+/// Asks Redis Sentinel which server is the current master of a monitored Redis and returns that
+/// master's URL, to pass to any adapter's or the emitter's `connect`.
+///
+/// The sentinel URL is
+/// `redis+sentinel://[[username]:password@]host[:port][,host[:port]…]/master-name[/db]`: the
+/// sentinels to ask (port 26379 by default; the first that answers is used), the name the
+/// sentinels monitor the master under, and the credentials and database for the master (the
+/// sentinels themselves are asked without credentials). `rediss+sentinel://` reaches the
+/// sentinels and the master over TLS; its `#insecure` fragment skips certificate verification.
+///
+/// The master is looked up once: the adapters then talk to that address, and reconnect to it
+/// after an outage. After a failover, connect again (restart the node) to follow the new master.
+///
+/// ```no_run
+/// use sio_redis_adapter::{PubSubConfig, RedisAdapter, sentinel_master_url};
+///
+/// # async fn run() -> Result<(), sio_redis_adapter::Error> {
+/// let url = sentinel_master_url("redis+sentinel://:secret@10.0.0.1,10.0.0.2/mymaster").await?;
+/// let adapter = RedisAdapter::connect(&url, PubSubConfig::default()).await?;
+/// # Ok(()) }
+/// ```
+pub async fn sentinel_master_url(url: &str) -> Result<String, Error> {
+    let invalid = |detail: String| {
+        Error::Redis(redis::RedisError::from((
+            redis::ErrorKind::InvalidClientConfig,
+            "invalid sentinel URL (expected redis+sentinel://[:password@]host[:port][,host[:port]]/master-name[/db])",
+            detail,
+        )))
+    };
+    let (tls, rest) = if let Some(rest) = url.strip_prefix("redis+sentinel://") {
+        (false, rest)
+    } else if let Some(rest) = url.strip_prefix("rediss+sentinel://") {
+        (true, rest)
+    } else {
+        return Err(invalid(format!(
+            "{url:?} starts with neither redis+sentinel:// nor rediss+sentinel://"
+        )));
+    };
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((rest, fragment)) => (rest, Some(fragment)),
+        None => (rest, None),
+    };
+    let insecure = match fragment {
+        None | Some("") => false,
+        Some("insecure") if tls => true,
+        Some(other) => return Err(invalid(format!("unknown URL fragment #{other}"))),
+    };
+    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (userinfo, hosts) = match authority.rsplit_once('@') {
+        Some((userinfo, hosts)) => (Some(userinfo), hosts),
+        None => (None, authority),
+    };
+    let (master, db) = match path.split_once('/') {
+        Some((master, db)) => (master, db.trim_end_matches('/')),
+        None => (path, ""),
+    };
+    if master.is_empty() {
+        return Err(invalid(
+            "the URL names no master (the path after the hosts)".into(),
+        ));
+    }
+    let db: i64 = match db {
+        "" => 0,
+        db => db
+            .parse()
+            .map_err(|_| invalid(format!("database {db:?} is not a number")))?,
+    };
+
+    let scheme = if tls { "rediss" } else { "redis" };
+    let fragment = if insecure { "#insecure" } else { "" };
+    let mut sentinels = Vec::new();
+    for host in hosts.split(',').filter(|h| !h.is_empty()) {
+        let has_port = host
+            .rsplit_once(':')
+            .is_some_and(|(_, port)| !port.is_empty() && !port.contains(']'));
+        sentinels.push(if has_port {
+            format!("{scheme}://{host}/{fragment}")
+        } else {
+            format!("{scheme}://{host}:{SENTINEL_PORT}/{fragment}")
+        });
+    }
+    if sentinels.is_empty() {
+        return Err(invalid("the URL names no sentinel host".into()));
+    }
+
+    // The master's credentials and database, decoded by the redis crate's own URL parser.
+    let userinfo_at = userinfo.map(|u| format!("{u}@")).unwrap_or_default();
+    let settings = redis::Client::open(format!("redis://{userinfo_at}localhost/{db}"))?
+        .get_connection_info()
+        .redis_settings()
+        .clone();
+    let mut node =
+        redis::sentinel::SentinelNodeConnectionInfo::default().set_redis_connection_info(settings);
+    if tls {
+        node = node.set_tls_mode(if insecure {
+            redis::TlsMode::Insecure
+        } else {
+            redis::TlsMode::Secure
+        });
+    }
+    let mut sentinel = redis::sentinel::SentinelClient::build(
+        sentinels,
+        master,
+        Some(node),
+        redis::sentinel::SentinelServerType::Master,
+    )?;
+    // Finds the master by name and checks (ROLE) that it is one.
+    let client = sentinel.async_get_client().await?;
+    let (host, port) = match client.get_connection_info().addr() {
+        redis::ConnectionAddr::Tcp(host, port)
+        | redis::ConnectionAddr::TcpTls { host, port, .. } => (host.clone(), *port),
+        other => {
+            return Err(invalid(format!(
+                "sentinel answered an unexpected address {other}"
+            )));
+        }
+    };
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host
+    };
+    Ok(format!(
+        "{scheme}://{userinfo_at}{host}:{port}/{db}{fragment}"
+    ))
 }

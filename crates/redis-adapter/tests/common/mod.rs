@@ -637,3 +637,76 @@ async fn until_answer_len(c: &mut Clients, s: &str, room: &str, len: usize) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A free TCP port on 127.0.0.1, for servers a test starts itself.
+pub fn any_free_port() -> u16 {
+    free_port()
+}
+
+/// Waits until something accepts TCP connections on `port` (within [`STEP`]).
+pub async fn wait_listening(port: u16, what: &str) {
+    wait_for_port(port, what).await;
+}
+
+impl ClusterNode {
+    /// A Rust node (`cluster_node`) on `redis_url` (any URL the adapters accept, e.g.
+    /// `rediss://…`), with `envs` set for the node's process.
+    pub async fn start_rust_at(
+        redis_url: &str,
+        adapter: &str,
+        key: &str,
+        envs: &[(&str, &str)],
+    ) -> ClusterNode {
+        let port = free_port();
+        let mut command = Command::new(cluster_node_binary());
+        command
+            .args(["--port", &port.to_string(), "--redis", redis_url])
+            .args(["--adapter", adapter, "--key", key])
+            .env("RUST_LOG", "sio_redis_adapter=info")
+            .envs(envs.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not start a Rust node: {e}"));
+        let mut stderr_pipe = child.stderr.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let line = tokio::time::timeout(STEP, lines.next_line()).await;
+        let expected = format!("listening on {port}");
+        match line {
+            Ok(Ok(Some(line))) if line.trim() == expected => {}
+            other => {
+                let _ = child.kill().await;
+                let mut logged = String::new();
+                let _ = stderr_pipe.read_to_string(&mut logged).await;
+                panic!(
+                    "Rust node on {redis_url} did not start: {other:?}\n--- stderr ---\n{logged}"
+                )
+            }
+        }
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = stderr.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr_pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        wait_for_port(port, "the node").await;
+        ClusterNode {
+            kind: Kind::Rust,
+            port,
+            child,
+            stderr,
+        }
+    }
+}
