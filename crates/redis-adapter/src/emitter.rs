@@ -216,7 +216,8 @@ impl EmitterOperator {
     /// Emits to the selected sockets on every node.
     ///
     /// # Errors
-    /// Reserved event name, arguments that cannot be serialized, Redis failure.
+    /// Reserved event name, arguments that cannot be serialized or encoded as msgpack, Redis
+    /// failure.
     pub async fn emit<T: Serialize + ?Sized>(self, event: &str, args: &T) -> Result<(), Error> {
         if is_reserved_event(event) {
             return Err(Error::ReservedEvent(event.to_owned()));
@@ -238,7 +239,7 @@ impl EmitterOperator {
             channel.push_str(room);
             channel.push('#');
         }
-        self.emitter.publish(channel, to_msgpack(&message)).await
+        self.emitter.publish(channel, to_msgpack(&message)?).await
     }
 
     async fn request(&self, ty: u64, extra: (&str, Value)) -> Result<(), Error> {

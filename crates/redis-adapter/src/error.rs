@@ -12,6 +12,10 @@ pub enum Error {
     /// The arguments could not be turned into Socket.IO values.
     #[error("arguments could not be serialized: {0}")]
     Args(#[from] sio_server::proto::ArgsError),
+    /// A message could not be encoded as msgpack (a value notepack cannot stand for: longer than
+    /// 2^32-1, invalid UTF-8, nested too deep, a map key with no JavaScript property name).
+    #[error("message could not be encoded: {0}")]
+    Encode(#[from] sio_server::proto::EncodeError),
     /// `connect`, `disconnect`, … are reserved and cannot be emitted.
     #[error("\"{0}\" is a reserved event name")]
     ReservedEvent(String),

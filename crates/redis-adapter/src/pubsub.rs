@@ -30,8 +30,8 @@ use crate::{
     requests::{self, AckAnswer, Pending, PendingRequest},
     socket_info,
     value::{
-        decode_any, from_msgpack, get, get_str, map, string_array, strings, take, to_json_string,
-        to_msgpack,
+        decode_any, encode_message, from_msgpack, get, get_str, map, string_array, strings, take,
+        to_json_string,
     },
     wire::{event_data, opts_from_value, opts_to_value, packet_from_value, packet_to_value, uid2},
 };
@@ -489,7 +489,9 @@ impl PubSubAdapter {
                         (Value::from("requestId"), request_id.clone()),
                     ];
                     fields.extend(packet.map(|packet| (Value::from("packet"), packet)));
-                    conns.publish(channel.clone(), to_msgpack(&Value::Map(fields)));
+                    if let Some(payload) = encode_message(&Value::Map(fields)) {
+                        conns.publish(channel.clone(), payload);
+                    }
                 });
             }
             other => tracing::debug!(request_type = other, "ignoring unknown request type"),
@@ -546,7 +548,9 @@ impl Adapter for PubSubAdapter {
                 [room] => format!("{}{room}#", self.channel),
                 _ => self.channel.clone(),
             };
-            self.conns.publish(channel, to_msgpack(&message));
+            if let Some(payload) = encode_message(&message) {
+                self.conns.publish(channel, payload);
+            }
         }
         self.local.broadcast(packet, &opts);
     }
@@ -564,17 +568,18 @@ impl Adapter for PubSubAdapter {
             let pending = me.register();
             let mut wire_opts = opts.clone();
             wire_opts.flags.timeout = Some(timeout);
-            self.conns.publish(
-                self.request_channel.clone(),
-                to_msgpack(&map([
-                    ("uid", Value::from(self.uid.as_str())),
-                    ("requestId", Value::from(pending.id.as_str())),
-                    ("type", Value::from(request::BROADCAST)),
-                    ("packet", wire_packet),
-                    ("opts", opts_to_value(&wire_opts, true)),
-                ])),
-            );
-            request = Some(pending);
+            let message = map([
+                ("uid", Value::from(self.uid.as_str())),
+                ("requestId", Value::from(pending.id.as_str())),
+                ("type", Value::from(request::BROADCAST)),
+                ("packet", wire_packet),
+                ("opts", opts_to_value(&wire_opts, true)),
+            ]);
+            // Unencodable, nothing is asked: the other nodes' acks are not awaited.
+            if let Some(payload) = encode_message(&message) {
+                self.conns.publish(self.request_channel.clone(), payload);
+                request = Some(pending);
+            }
         }
         let local_count = self.local.broadcast_with_ack(packet, &opts, collector);
         Box::pin(async move {

@@ -37,8 +37,8 @@ use crate::{
     requests::{self, AckAnswer, Pending, PendingRequest},
     socket_info,
     value::{
-        from_json_bytes, from_msgpack, get, get_str, map, string_array, strings, take,
-        to_json_string, to_msgpack,
+        encode_message, from_json_bytes, from_msgpack, get, get_str, map, string_array, strings,
+        take, to_json_string, to_msgpack,
     },
     wire::{event_data, opts_from_value, opts_to_value, packet_from_value, packet_to_value},
 };
@@ -433,14 +433,14 @@ impl StreamsAdapter {
         if self.mode == Mode::Sharded {
             return self.publish_sharded(ty, data);
         }
-        self.conns.publish(
-            self.public_channel.clone(),
-            to_msgpack(&self.envelope(ty, Some(data))),
-        );
+        if let Some(payload) = encode_message(&self.envelope(ty, Some(data))) {
+            self.conns.publish(self.public_channel.clone(), payload);
+        }
     }
 
-    /// Sharded pub/sub: JSON, or notepack msgpack when the message may hold binary and does.
-    fn sharded_payload(&self, ty: u64, data: Value) -> Vec<u8> {
+    /// Sharded pub/sub: JSON, or notepack msgpack when the message may hold binary and does
+    /// (`None`, logged, when that cannot be encoded).
+    fn sharded_payload(&self, ty: u64, data: Value) -> Option<Vec<u8>> {
         let binary = matches!(
             ty,
             message::BROADCAST
@@ -451,9 +451,9 @@ impl StreamsAdapter {
         ) && has_binary(&data);
         let message = self.envelope(ty, Some(data));
         if binary {
-            to_msgpack(&message)
+            encode_message(&message)
         } else {
-            to_json_string(&message).into_bytes()
+            Some(to_json_string(&message).into_bytes())
         }
     }
 
@@ -473,8 +473,9 @@ impl StreamsAdapter {
             Some(room) => format!("{}{room}#", self.public_channel),
             None => self.public_channel.clone(),
         };
-        let payload = self.sharded_payload(ty, data);
-        self.conns.spublish(channel, payload);
+        if let Some(payload) = self.sharded_payload(ty, data) {
+            self.conns.spublish(channel, payload);
+        }
     }
 
     /// Lasting message: a stream entry; `then` gets its id.
@@ -495,8 +496,15 @@ impl StreamsAdapter {
                 | message::BROADCAST_ACK
         );
         let data = if binary_capable && has_binary(&data) {
+            let Some(packed) = encode_message(&data) else {
+                // Not in the stream; this node's clients get it as they would have.
+                if let Some(then) = then {
+                    then(None);
+                }
+                return;
+            };
             base64::engine::general_purpose::STANDARD
-                .encode(to_msgpack(&data))
+                .encode(packed)
                 .into_bytes()
         } else {
             to_json_string(&data).into_bytes()
@@ -521,12 +529,17 @@ impl StreamsAdapter {
             self.config.channel_prefix,
             self.local.namespace_name()
         );
-        if self.mode == Mode::Sharded {
-            let payload = self.sharded_payload(ty, data);
-            return self.conns.spublish(channel, payload);
+        let payload = match self.mode {
+            Mode::Sharded => self.sharded_payload(ty, data),
+            Mode::Streams => encode_message(&self.envelope(ty, Some(data))),
+        };
+        if let Some(payload) = payload {
+            if self.mode == Mode::Sharded {
+                self.conns.spublish(channel, payload);
+            } else {
+                self.conns.publish(channel, payload);
+            }
         }
-        self.conns
-            .publish(channel, to_msgpack(&self.envelope(ty, Some(data))));
     }
 
     async fn node_count(&self) -> Result<usize, AdapterError> {
@@ -871,7 +884,13 @@ impl Adapter for StreamsAdapter {
             ("rooms", string_array(&session.rooms)),
             ("data", session.data.clone()),
         ]);
-        let encoded = base64::engine::general_purpose::STANDARD.encode(to_msgpack(&value));
+        let encoded = match to_msgpack(&value) {
+            Ok(packed) => base64::engine::general_purpose::STANDARD.encode(packed),
+            Err(error) => {
+                tracing::warn!(%error, "could not encode a session: it cannot be recovered");
+                return;
+            }
+        };
         let Some(ttl) = self.local.recovery_ttl() else {
             return;
         };
@@ -1027,7 +1046,7 @@ mod tests {
         .unwrap();
         assert_eq!(get(&json, "data"), Some(&map([("a", Value::from(1))])));
         let packed = base64::engine::general_purpose::STANDARD
-            .encode(to_msgpack(&map([("b", Value::Binary(vec![1]))])));
+            .encode(to_msgpack(&map([("b", Value::Binary(vec![1]))])).unwrap());
         let bin = decode_entry(None, "/".into(), Some("3".into()), Some(packed)).unwrap();
         assert_eq!(
             get(&bin, "data"),

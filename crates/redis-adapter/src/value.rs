@@ -1,5 +1,5 @@
-//! Values on the wire between nodes: msgpack as notepack.io writes and reads it, and JSON as
-//! `JSON.stringify` writes it. Both are read into [`Value`] maps, so one model serves both.
+//! Values on the wire between nodes: msgpack as notepack.io writes and reads it (written by the
+//! msgpack parser's writer of `sio-socketio-proto`), and JSON as `JSON.stringify` writes it. Both are read into [`Value`] maps, so one model serves both.
 //!
 //! notepack.io 3 (what `@socket.io/redis-adapter` 8.3 and `@socket.io/redis-emitter` 5 use):
 //! integers in their smallest form (unsigned forms for positive numbers), every other number as
@@ -9,155 +9,34 @@
 //! for `undefined` and extension type 0 for an ArrayBuffer, which we accept too.
 
 use rmpv::Value;
+use sio_server::proto::{
+    EncodeError,
+    msgpack::{self, MapKeys},
+};
 
 use crate::error::WireError;
 
 /// Deepest nesting accepted from another node.
 const MAX_DEPTH: usize = 64;
 
-/// Encodes `value` as notepack.io would encode the JavaScript value it stands for.
-pub(crate) fn to_msgpack(value: &Value) -> Vec<u8> {
+/// Encodes `value` as notepack.io would encode the JavaScript value it stands for: the writer of
+/// the msgpack parser, with map keys as JavaScript property names (an object's keys are strings).
+///
+/// # Errors
+/// A value notepack could not stand for: a string, binary, array or map longer than 2^32-1, an
+/// invalid UTF-8 string, nesting past the writer's limit, a key with no property name.
+pub(crate) fn to_msgpack(value: &Value) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
-    write(&mut out, value);
-    out
+    msgpack::write_value(&mut out, value, MapKeys::JsStrings)?;
+    Ok(out)
 }
 
-fn write(out: &mut Vec<u8>, value: &Value) {
-    match value {
-        Value::Nil => out.push(0xc0),
-        Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
-        Value::Integer(n) => match (n.as_u64(), n.as_i64()) {
-            (Some(u), _) => write_uint(out, u),
-            (None, Some(i)) => write_negative(out, i),
-            (None, None) => out.push(0xc0),
-        },
-        Value::F32(f) => write_number(out, f64::from(*f)),
-        Value::F64(f) => write_number(out, *f),
-        Value::String(s) => write_str(out, s.as_bytes()),
-        Value::Binary(bytes) => {
-            write_len(out, bytes.len(), [0xc4, 0xc5, 0xc6], None);
-            out.extend_from_slice(bytes);
-        }
-        Value::Array(items) => {
-            write_len(out, items.len(), [0xdc, 0xdc, 0xdd], Some(0x90));
-            for item in items {
-                write(out, item);
-            }
-        }
-        Value::Map(fields) => {
-            write_len(out, fields.len(), [0xde, 0xde, 0xdf], Some(0x80));
-            for (key, item) in fields {
-                match key {
-                    Value::String(s) => write_str(out, s.as_bytes()),
-                    // JavaScript object keys are strings.
-                    other => write_str(out, js_key(other).as_bytes()),
-                }
-                write(out, item);
-            }
-        }
-        Value::Ext(ty, data) => {
-            match data.len() {
-                1 => out.push(0xd4),
-                2 => out.push(0xd5),
-                4 => out.push(0xd6),
-                8 => out.push(0xd7),
-                16 => out.push(0xd8),
-                n if n < 0x100 => out.extend_from_slice(&[0xc7, n as u8]),
-                n if n < 0x1_0000 => {
-                    out.push(0xc8);
-                    out.extend_from_slice(&(n as u16).to_be_bytes());
-                }
-                n => {
-                    out.push(0xc9);
-                    out.extend_from_slice(&(n as u32).to_be_bytes());
-                }
-            }
-            out.push(*ty as u8);
-            out.extend_from_slice(data);
-        }
-    }
-}
-
-/// `[fix-or-8, 16, 32]` markers; `fix` is the fix form's base for lengths under 16.
-fn write_len(out: &mut Vec<u8>, len: usize, markers: [u8; 3], fix: Option<u8>) {
-    let [m8, m16, m32] = markers;
-    match fix {
-        Some(base) if len < 0x10 => out.push(base | len as u8),
-        None if len < 0x100 => out.extend_from_slice(&[m8, len as u8]),
-        _ if len < 0x1_0000 => {
-            out.push(m16);
-            out.extend_from_slice(&(len as u16).to_be_bytes());
-        }
-        _ => {
-            out.push(m32);
-            out.extend_from_slice(&(len as u32).to_be_bytes());
-        }
-    }
-}
-
-fn write_str(out: &mut Vec<u8>, bytes: &[u8]) {
-    let len = bytes.len();
-    if len < 0x20 {
-        out.push(0xa0 | len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0xd9, len as u8]);
-    } else if len < 0x1_0000 {
-        out.push(0xda);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0xdb);
-        out.extend_from_slice(&(len as u32).to_be_bytes());
-    }
-    out.extend_from_slice(bytes);
-}
-
-fn write_uint(out: &mut Vec<u8>, n: u64) {
-    if n < 0x80 {
-        out.push(n as u8);
-    } else if n < 0x100 {
-        out.extend_from_slice(&[0xcc, n as u8]);
-    } else if n < 0x1_0000 {
-        out.push(0xcd);
-        out.extend_from_slice(&(n as u16).to_be_bytes());
-    } else if n < 0x1_0000_0000 {
-        out.push(0xce);
-        out.extend_from_slice(&(n as u32).to_be_bytes());
-    } else {
-        out.push(0xcf);
-        out.extend_from_slice(&n.to_be_bytes());
-    }
-}
-
-fn write_negative(out: &mut Vec<u8>, n: i64) {
-    if n >= -0x20 {
-        out.push(n as u8);
-    } else if n >= -0x80 {
-        out.extend_from_slice(&[0xd0, n as u8]);
-    } else if n >= -0x8000 {
-        out.push(0xd1);
-        out.extend_from_slice(&(n as i16).to_be_bytes());
-    } else if n >= -0x8000_0000 {
-        out.push(0xd2);
-        out.extend_from_slice(&(n as i32).to_be_bytes());
-    } else {
-        out.push(0xd3);
-        out.extend_from_slice(&n.to_be_bytes());
-    }
-}
-
-/// JavaScript's single number type: integral values travel as integers.
-fn write_number(out: &mut Vec<u8>, f: f64) {
-    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
-    if f.is_finite() && f.fract() == 0.0 && f > -TWO_63 && f < 2.0 * TWO_63 {
-        if f >= 0.0 {
-            write_uint(out, f as u64);
-        } else {
-            write_negative(out, f as i64);
-        }
-    } else {
-        out.push(0xcb);
-        out.extend_from_slice(&f.to_be_bytes());
-    }
+/// [`to_msgpack`] for a message about to be sent: `None`, logged, when it cannot be encoded, and
+/// the message is not sent (nothing else is affected).
+pub(crate) fn encode_message(value: &Value) -> Option<Vec<u8>> {
+    to_msgpack(value)
+        .map_err(|error| tracing::warn!(%error, "a cluster message cannot be encoded: not sent"))
+        .ok()
 }
 
 /// The string JavaScript makes of a non-string map key.
@@ -378,14 +257,31 @@ mod tests {
 
     #[test]
     fn numbers_take_notepack_forms() {
-        assert_eq!(to_msgpack(&Value::from(1)), [0x01]);
-        assert_eq!(to_msgpack(&Value::from(200)), [0xcc, 200]);
-        assert_eq!(to_msgpack(&Value::from(-1)), [0xff]);
-        assert_eq!(to_msgpack(&Value::from(-100)), [0xd0, 0x9c]);
-        assert_eq!(to_msgpack(&Value::F64(2.0)), [0x02]);
-        assert_eq!(to_msgpack(&Value::F32(1.5))[0], 0xcb);
-        assert_eq!(to_msgpack(&Value::F64(0.5))[0], 0xcb);
-        assert_eq!(to_msgpack(&Value::F64(f64::NAN))[0], 0xcb);
+        assert_eq!(to_msgpack(&Value::from(1)).unwrap(), [0x01]);
+        assert_eq!(to_msgpack(&Value::from(200)).unwrap(), [0xcc, 200]);
+        assert_eq!(to_msgpack(&Value::from(-1)).unwrap(), [0xff]);
+        assert_eq!(to_msgpack(&Value::from(-100)).unwrap(), [0xd0, 0x9c]);
+        assert_eq!(to_msgpack(&Value::F64(2.0)).unwrap(), [0x02]);
+        assert_eq!(to_msgpack(&Value::F32(1.5)).unwrap()[0], 0xcb);
+        assert_eq!(to_msgpack(&Value::F64(0.5)).unwrap()[0], 0xcb);
+        assert_eq!(to_msgpack(&Value::F64(f64::NAN)).unwrap()[0], 0xcb);
+    }
+
+    #[test]
+    fn map_keys_are_javascript_property_names() {
+        let keys = Value::Map(vec![
+            (Value::from(1), Value::Nil),
+            (Value::Nil, Value::Nil),
+            (Value::Boolean(true), Value::Nil),
+        ]);
+        assert_eq!(
+            to_msgpack(&keys).unwrap(),
+            b"\x83\xa11\xc0\xa4null\xc0\xa4true\xc0"
+        );
+        // A key JavaScript has no property name for is an error, not a guess.
+        let array_key = Value::Map(vec![(Value::Array(vec![]), Value::Nil)]);
+        assert!(to_msgpack(&array_key).is_err());
+        assert!(encode_message(&array_key).is_none());
     }
 
     #[test]
@@ -426,7 +322,7 @@ mod tests {
             ("bin", Value::Binary(vec![1])),
             ("arr", Value::Array(vec![Value::from(1), Value::Nil])),
         ]);
-        assert_eq!(from_msgpack(&to_msgpack(&v)).unwrap(), v);
+        assert_eq!(from_msgpack(&to_msgpack(&v).unwrap()).unwrap(), v);
         let json: serde_json::Value = serde_json::from_str(&to_json_string(&v)).unwrap();
         assert_eq!(
             json,

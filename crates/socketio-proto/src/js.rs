@@ -144,37 +144,43 @@ pub(crate) fn write_json_str(out: &mut String, s: &str) {
 
 /// Appends a map key as the JavaScript property name it would become (`String(key)`), for scalar keys.
 pub(crate) fn write_json_key(out: &mut String, key: &Value) -> Result<(), crate::EncodeError> {
+    write_json_str(out, &property_name(key)?);
+    Ok(())
+}
+
+/// The JavaScript property name a scalar map key becomes (`String(key)`: `1` → `"1"`, `null` →
+/// `"null"`); arrays, maps, binary and extensions have none a peer would agree on.
+pub(crate) fn property_name(key: &Value) -> Result<std::borrow::Cow<'_, str>, crate::EncodeError> {
+    use std::borrow::Cow;
     let mut tmp = String::new();
-    let s: &str = match key {
-        Value::String(s) => s.as_str().ok_or(crate::EncodeError::InvalidUtf8String)?,
-        Value::Nil => "null",
-        Value::Boolean(true) => "true",
-        Value::Boolean(false) => "false",
+    Ok(match key {
+        Value::String(s) => Cow::Borrowed(s.as_str().ok_or(crate::EncodeError::InvalidUtf8String)?),
+        Value::Nil => Cow::Borrowed("null"),
+        Value::Boolean(true) => Cow::Borrowed("true"),
+        Value::Boolean(false) => Cow::Borrowed("false"),
         Value::Integer(i) => {
             let _ = write!(tmp, "{i}");
-            &tmp
+            Cow::Owned(tmp)
         }
         Value::F32(f) => {
             write_f32(&mut tmp, *f);
             if !f.is_finite() {
                 tmp = js_non_finite(f64::from(*f)).to_owned();
             }
-            &tmp
+            Cow::Owned(tmp)
         }
         Value::F64(f) => {
             write_f64(&mut tmp, *f);
             if !f.is_finite() {
                 tmp = js_non_finite(*f).to_owned();
             }
-            &tmp
+            Cow::Owned(tmp)
         }
         Value::Binary(_) => return Err(crate::EncodeError::InvalidMapKey { kind: "binary" }),
         Value::Array(_) => return Err(crate::EncodeError::InvalidMapKey { kind: "array" }),
         Value::Map(_) => return Err(crate::EncodeError::InvalidMapKey { kind: "map" }),
         Value::Ext(..) => return Err(crate::EncodeError::InvalidMapKey { kind: "extension" }),
-    };
-    write_json_str(out, s);
-    Ok(())
+    })
 }
 
 fn js_non_finite(f: f64) -> &'static str {

@@ -31,6 +31,8 @@
 mod read;
 mod write;
 
+pub use write::MapKeys;
+
 use rmpv::Value;
 
 use crate::error::{DecodeError, EncodeError};
@@ -47,6 +49,33 @@ pub fn encode(packet: &Packet) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::new();
     encode_into(packet, &mut out)?;
     Ok(out)
+}
+
+/// Appends `value` in the forms notepack.io writes for the JavaScript value it stands for (the
+/// forms of this parser's packets), for other msgpack peers of Node programs, such as the Redis
+/// adapters' messages; on error `out` is left as it was.
+///
+/// ```
+/// use sio_socketio_proto::{msgpack::{self, MapKeys}, Value};
+///
+/// let value = Value::Map(vec![(Value::from(1), Value::F64(2.0))]);
+/// let mut out = Vec::new();
+/// msgpack::write_value(&mut out, &value, MapKeys::JsStrings)?;
+/// assert_eq!(out, b"\x81\xa11\x02");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// [`EncodeError::UnsupportedValue`] for a string, binary, array or map longer than 2^32-1 or an
+/// extension notepack would misread; [`EncodeError::InvalidUtf8String`];
+/// [`EncodeError::DepthLimit`]; [`EncodeError::InvalidMapKey`] with [`MapKeys::JsStrings`].
+pub fn write_value(out: &mut Vec<u8>, value: &Value, keys: MapKeys) -> Result<(), EncodeError> {
+    let len = out.len();
+    let result = write::value_with(out, value, 0, keys);
+    if result.is_err() {
+        out.truncate(len);
+    }
+    result
 }
 
 /// Appends the encoding of `packet` to `out`; on error `out` is left as it was.

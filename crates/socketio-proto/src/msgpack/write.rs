@@ -111,8 +111,31 @@ pub(crate) fn undefined(out: &mut Vec<u8>) {
     out.extend_from_slice(&[0xd4, 0x00, 0x00]);
 }
 
+/// How [`super::write_value`] writes map keys that are not strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MapKeys {
+    /// As they are: msgpack allows a key of any kind (what this parser's packets carry).
+    #[default]
+    AsIs,
+    /// As the JavaScript property names they become (`1` → `"1"`, `null` → `"null"`), which is
+    /// what notepack.io writes for a JavaScript object: its keys are strings. A key with no such
+    /// name (array, map, binary, extension) is an [`EncodeError::InvalidMapKey`].
+    JsStrings,
+}
+
 /// Writes `v`, a container at `depth` checks the encoder's nesting limit.
 pub(crate) fn value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), EncodeError> {
+    value_with(out, v, depth, MapKeys::AsIs)
+}
+
+/// [`value`], with the map keys written as `keys` says.
+pub(crate) fn value_with(
+    out: &mut Vec<u8>,
+    v: &Value,
+    depth: usize,
+    keys: MapKeys,
+) -> Result<(), EncodeError> {
     match v {
         Value::Nil => out.push(0xc0),
         Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -131,15 +154,20 @@ pub(crate) fn value(out: &mut Vec<u8>, v: &Value, depth: usize) -> Result<(), En
             let depth = check_depth(depth)?;
             array_len(out, items.len())?;
             for item in items {
-                value(out, item, depth)?;
+                value_with(out, item, depth, keys)?;
             }
         }
         Value::Map(pairs) => {
             let depth = check_depth(depth)?;
             map_len(out, pairs.len())?;
             for (k, item) in pairs {
-                value(out, k, depth)?;
-                value(out, item, depth)?;
+                match (keys, k) {
+                    (MapKeys::JsStrings, Value::String(_)) | (MapKeys::AsIs, _) => {
+                        value_with(out, k, depth, keys)?;
+                    }
+                    (MapKeys::JsStrings, other) => str(out, &js::property_name(other)?)?,
+                }
+                value_with(out, item, depth, keys)?;
             }
         }
         Value::Ext(ty, data) => ext(out, *ty, data)?,
