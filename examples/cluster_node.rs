@@ -40,10 +40,7 @@
 
 use std::time::Duration;
 
-use sio_redis_adapter::{
-    PubSubConfig, RedisAdapter, RedisShardedAdapter, RedisStreamsAdapter, ShardedConfig,
-    StreamsConfig,
-};
+use sio_redis_adapter::{AdapterKind, ClusterAdapter};
 use sio_server::{Event, RecoveryConfig, ServerConfig, SocketIo, SocketRef, Value};
 use tokio::net::TcpListener;
 
@@ -51,7 +48,7 @@ use tokio::net::TcpListener;
 struct Args {
     port: u16,
     redis: String,
-    adapter: String,
+    adapter: AdapterKind,
     key: String,
     requests_timeout: Option<Duration>,
     recovery: bool,
@@ -61,7 +58,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: 3000,
         redis: "redis://127.0.0.1:6379".into(),
-        adapter: "pubsub".into(),
+        adapter: AdapterKind::PubSub,
         key: "socket.io".into(),
         requests_timeout: None,
         recovery: false,
@@ -72,7 +69,9 @@ fn parse_args() -> Result<Args, String> {
         match flag.as_str() {
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
             "--redis" => args.redis = value()?,
-            "--adapter" => args.adapter = value()?,
+            "--adapter" => {
+                args.adapter = value()?.parse().map_err(|e| format!("--adapter: {e}"))?
+            }
             "--key" => args.key = value()?,
             "--recovery" => args.recovery = true,
             "--requests-timeout" => {
@@ -100,42 +99,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         recovery: args.recovery.then(RecoveryConfig::default),
         ..ServerConfig::default()
     };
-    let io = match args.adapter.as_str() {
-        "pubsub" => {
-            let mut config = PubSubConfig {
-                key: args.key.clone(),
-                ..PubSubConfig::default()
-            };
-            if let Some(timeout) = args.requests_timeout {
-                config.requests_timeout = timeout;
-            }
-            let adapter = RedisAdapter::connect(&args.redis, config).await?;
-            SocketIo::with_adapter(server_config, adapter)
-        }
-        "streams" => {
-            let mut config = StreamsConfig {
-                channel_prefix: args.key.clone(),
-                ..StreamsConfig::default()
-            };
-            if let Some(timeout) = args.requests_timeout {
-                config.requests_timeout = timeout;
-            }
-            let adapter = RedisStreamsAdapter::connect(&args.redis, config).await?;
-            SocketIo::with_adapter(server_config, adapter)
-        }
-        "sharded" => {
-            let mut config = ShardedConfig {
-                channel_prefix: args.key.clone(),
-                ..ShardedConfig::default()
-            };
-            if let Some(timeout) = args.requests_timeout {
-                config.requests_timeout = timeout;
-            }
-            let adapter = RedisShardedAdapter::connect(&args.redis, config).await?;
-            SocketIo::with_adapter(server_config, adapter)
-        }
-        other => return Err(format!("--adapter {other}: pubsub, streams or sharded").into()),
-    };
+    let adapter =
+        ClusterAdapter::connect(args.adapter, &args.redis, &args.key, args.requests_timeout)
+            .await?;
+    let io = SocketIo::with_adapter(server_config, adapter);
     let port = args.port;
     io.of("/").on_server_side(
         "whoami",

@@ -123,47 +123,19 @@ async fn cluster_server(
     url: &str,
     args: &ServeArgs,
 ) -> Result<SocketIo, String> {
-    use sio_redis_adapter::{
-        PubSubConfig, RedisAdapter, RedisShardedAdapter, RedisStreamsAdapter, ShardedConfig,
-        StreamsConfig,
+    let kind = match args.adapter {
+        AdapterKind::Pubsub => sio_redis_adapter::AdapterKind::PubSub,
+        AdapterKind::Streams => sio_redis_adapter::AdapterKind::Streams,
+        AdapterKind::Sharded => sio_redis_adapter::AdapterKind::Sharded,
     };
-    let unreachable = |error: sio_redis_adapter::Error| {
-        format!(
-            "cannot join the cluster through {url}: {error}\n  start redis-server, or point --redis at a running Redis"
-        )
-    };
-    let io = match args.adapter {
-        AdapterKind::Streams => {
-            let streams = StreamsConfig {
-                channel_prefix: args.redis_key.clone(),
-                ..StreamsConfig::default()
-            };
-            let adapter = RedisStreamsAdapter::connect(url, streams)
-                .await
-                .map_err(unreachable)?;
-            SocketIo::with_adapter(config, adapter)
-        }
-        AdapterKind::Sharded => {
-            let sharded = ShardedConfig {
-                channel_prefix: args.redis_key.clone(),
-                ..ShardedConfig::default()
-            };
-            let adapter = RedisShardedAdapter::connect(url, sharded)
-                .await
-                .map_err(unreachable)?;
-            SocketIo::with_adapter(config, adapter)
-        }
-        AdapterKind::Pubsub => {
-            let pubsub = PubSubConfig {
-                key: args.redis_key.clone(),
-                ..PubSubConfig::default()
-            };
-            let adapter = RedisAdapter::connect(url, pubsub)
-                .await
-                .map_err(unreachable)?;
-            SocketIo::with_adapter(config, adapter)
-        }
-    };
+    let adapter = sio_redis_adapter::ClusterAdapter::connect(kind, url, &args.redis_key, None)
+        .await
+        .map_err(|error| {
+            format!(
+                "cannot join the cluster through {url}: {error}\n  start redis-server, or point --redis at a running Redis"
+            )
+        })?;
+    let io = SocketIo::with_adapter(config, adapter);
     tracing::info!(redis = url, adapter = ?args.adapter, "cluster node");
     Ok(io)
 }

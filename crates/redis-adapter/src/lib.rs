@@ -11,6 +11,7 @@
 //!   id, rooms and missed events back.
 //! - [`RedisShardedAdapter`]: sharded pub/sub on Redis 7 (`createShardedAdapter`), with a
 //!   channel per public room.
+//! - [`ClusterAdapter`]: whichever of the three an [`AdapterKind`] names (a setting, a flag).
 //! - [`Emitter`]: sends broadcasts, room changes and disconnections into the cluster from a
 //!   process that is not a server (`@socket.io/redis-emitter` 5).
 //!
@@ -33,6 +34,7 @@
 //! # Ok(()) }
 //! ```
 
+mod cluster;
 mod emitter;
 mod error;
 mod pubsub;
@@ -44,6 +46,7 @@ mod streams;
 mod value;
 mod wire;
 
+pub use cluster::{AdapterKind, ClusterAdapter, UnknownAdapterKind};
 pub use emitter::{Emitter, EmitterOperator};
 pub use error::Error;
 pub use pubsub::{PubSubAdapter, PubSubConfig, RedisAdapter};
