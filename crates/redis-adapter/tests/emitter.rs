@@ -183,23 +183,9 @@ async fn emitter_reaches_nodes(node_kind: Kind, emitter_is_node: bool) {
 
     // socketsJoin / socketsLeave on every node.
     run(&[Step::Join("r1", "r3")]).await;
-    let deadline = tokio::time::Instant::now() + STEP;
-    while c1.ask("a1", "fetch-sockets", json!(["r3"])).await != json!(ids) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "socketsJoin did not reach every node"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    until_answer(&mut c1, "a1", "fetch-sockets", json!(["r3"]), json!(ids)).await;
     run(&[Step::Leave("r3", "r3")]).await;
-    let deadline = tokio::time::Instant::now() + STEP;
-    while c0.ask("a0", "fetch-sockets", json!(["r3"])).await != json!([]) {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "socketsLeave did not reach every node"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    until_answer(&mut c0, "a0", "fetch-sockets", json!(["r3"]), json!([])).await;
 
     // serverSideEmit reaches every node's server-side handler.
     run(&[Step::ServerSideEmit(
