@@ -8,17 +8,14 @@
 //! it. Messages are JSON, or notepack msgpack when they hold binary. `PUBSUB SHARDNUMSUB p#nsp#`
 //! is the number of nodes.
 
-use std::{
-    sync::{Arc, Weak},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use sio_server::{Adapter, AdapterFactory, LocalAdapter};
 
 use crate::{
     error::Error,
-    redis_io::{Connections, Handler, Incoming, SubscriberKind},
-    streams::{Adapters, Mode, StreamsConfig, create_adapter},
+    redis_io::{Connections, SubscriberKind},
+    streams::{Adapters, Mode, StreamsConfig, channel_handler, create_adapter},
     value::decode_any,
 };
 
@@ -76,20 +73,7 @@ impl RedisShardedAdapter {
     pub async fn connect(url: &str, config: ShardedConfig) -> Result<Self, Error> {
         let client = redis::Client::open(url)?;
         let channels: Arc<Adapters> = Arc::default();
-        let routes = channels.clone();
-        let handler: Handler = Arc::new(move |message: Incoming| {
-            let adapter = routes
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&message.channel)
-                .and_then(Weak::upgrade);
-            if let Some(adapter) = adapter {
-                match decode_any(&message.payload) {
-                    Ok(decoded) => adapter.on_message(decoded, None),
-                    Err(error) => tracing::debug!(%error, "ignoring malformed message"),
-                }
-            }
-        });
+        let handler = channel_handler(channels.clone(), decode_any);
         let conns = Connections::open_with(client, handler, SubscriberKind::Sharded).await?;
         Ok(RedisShardedAdapter {
             conns,

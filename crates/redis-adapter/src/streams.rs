@@ -32,7 +32,7 @@ use sio_server::{
 use tokio::sync::mpsc;
 
 use crate::{
-    error::Error,
+    error::{Error, WireError},
     redis_io::{Connections, Handler, Incoming},
     requests::{self, AckAnswer, Pending, PendingRequest},
     socket_info,
@@ -137,20 +137,7 @@ impl RedisStreamsAdapter {
     pub async fn connect(url: &str, config: StreamsConfig) -> Result<Self, Error> {
         let client = redis::Client::open(url)?;
         let channels: Arc<Adapters> = Arc::default();
-        let routes = channels.clone();
-        let handler: Handler = Arc::new(move |message: Incoming| {
-            let adapter = routes
-                .read()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(&message.channel)
-                .and_then(Weak::upgrade);
-            if let Some(adapter) = adapter {
-                match from_msgpack(&message.payload) {
-                    Ok(decoded) => adapter.on_message(decoded, None),
-                    Err(error) => tracing::debug!(%error, "ignoring malformed message"),
-                }
-            }
-        });
+        let handler = channel_handler(channels.clone(), from_msgpack);
         let conns = Connections::open(client.clone(), handler).await?;
         let adapters: Arc<Adapters> = Arc::default();
         tokio::spawn(read_stream(
@@ -165,6 +152,27 @@ impl RedisStreamsAdapter {
             channels,
         })
     }
+}
+
+/// Hands each pub/sub message to the adapter of its channel in `routes`, read with `decode`
+/// (the streams and the sharded adapters' messages differ only in that).
+pub(crate) fn channel_handler(
+    routes: Arc<Adapters>,
+    decode: fn(&[u8]) -> Result<Value, WireError>,
+) -> Handler {
+    Arc::new(move |message: Incoming| {
+        let adapter = routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&message.channel)
+            .and_then(Weak::upgrade);
+        if let Some(adapter) = adapter {
+            match decode(&message.payload) {
+                Ok(decoded) => adapter.on_message(decoded, None),
+                Err(error) => tracing::debug!(%error, "ignoring malformed message"),
+            }
+        }
+    })
 }
 
 /// Reads the stream for as long as the factory lives, surviving Redis restarts.
