@@ -43,8 +43,9 @@ pub(crate) struct ServeArgs {
     /// Socket.IO path.
     #[arg(long, default_value = "/socket.io/")]
     path: String,
-    /// Join a cluster through this Redis (redis://[user:password@]host:port[/db]); the other
-    /// nodes may be Node servers using @socket.io/redis-adapter or -streams-adapter.
+    /// Join a cluster through this Redis (redis://[user:password@]host:port[/db], rediss:// for
+    /// TLS, redis+sentinel://host[:port][,…]/master-name for a Sentinel-monitored master); the
+    /// other nodes may be Node servers using @socket.io/redis-adapter or -streams-adapter.
     #[arg(long, value_name = "URL")]
     redis: Option<String>,
     /// Cluster adapter, with --redis: pubsub (@socket.io/redis-adapter), streams

@@ -54,7 +54,7 @@ impl Emitter {
     /// # Errors
     /// The URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, key: impl Into<String>) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
+        let client = crate::redis_io::open_client(url).await?;
         let conn = crate::redis_io::command_connection(client).await?;
         Ok(Emitter {
             conn,

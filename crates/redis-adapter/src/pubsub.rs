@@ -118,7 +118,7 @@ impl RedisAdapter {
     /// # Errors
     /// The URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, config: PubSubConfig) -> Result<Self, Error> {
-        Self::with_client(redis::Client::open(url)?, config).await
+        Self::with_client(crate::redis_io::open_client(url).await?, config).await
     }
 
     /// As [`RedisAdapter::connect`], with a client you configured.

@@ -586,6 +586,18 @@ async fn sharded_loop(
 /// The port Redis Sentinel listens on when a sentinel URL names none.
 const SENTINEL_PORT: u16 = 26379;
 
+/// A client for `url`: a `redis://` or `rediss://` URL as it is, or a
+/// `redis+sentinel://` / `rediss+sentinel://` URL through [`sentinel_master_url`], so that every
+/// `connect` (and `sio serve --redis`) takes either.
+pub(crate) async fn open_client(url: &str) -> Result<redis::Client, Error> {
+    if url.starts_with("redis+sentinel://") || url.starts_with("rediss+sentinel://") {
+        let master = sentinel_master_url(url).await?;
+        Ok(redis::Client::open(master)?)
+    } else {
+        Ok(redis::Client::open(url)?)
+    }
+}
+
 /// Asks Redis Sentinel which server is the current master of a monitored Redis and returns that
 /// master's URL, to pass to any adapter's or the emitter's `connect`.
 ///

@@ -71,7 +71,7 @@ impl RedisShardedAdapter {
     /// # Errors
     /// The URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, config: ShardedConfig) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
+        let client = crate::redis_io::open_client(url).await?;
         let channels: Arc<Adapters> = Arc::default();
         let handler = channel_handler(channels.clone(), decode_any);
         let conns = Connections::open_with(client, handler, SubscriberKind::Sharded).await?;

@@ -135,7 +135,7 @@ impl RedisStreamsAdapter {
     /// # Errors
     /// The URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, config: StreamsConfig) -> Result<Self, Error> {
-        let client = redis::Client::open(url)?;
+        let client = crate::redis_io::open_client(url).await?;
         let channels: Arc<Adapters> = Arc::default();
         let handler = channel_handler(channels.clone(), from_msgpack);
         let conns = Connections::open(client.clone(), handler).await?;

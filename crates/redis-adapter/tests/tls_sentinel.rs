@@ -368,7 +368,8 @@ async fn nodes_find_the_master_through_sentinel() {
         found,
         format!("redis://:s3cret@127.0.0.1:{}/2", master.port)
     );
-    two_nodes_share_broadcasts(&found, "pubsub", &[]).await;
+    // The nodes take the sentinel URL themselves (`--redis redis+sentinel://…`).
+    two_nodes_share_broadcasts(&url, "pubsub", &[]).await;
 
     // What cannot work says why.
     let unknown = sentinel_master_url(&format!(
