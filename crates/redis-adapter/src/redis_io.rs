@@ -389,6 +389,44 @@ async fn apply(
     }
 }
 
+/// A failed connection attempt of a subscriber loop: the first one fails `connect` (through
+/// `ready`, and the loop ends: `false`); later ones are logged once per outage.
+fn attempt_failed(
+    error: redis::RedisError,
+    ready: &mut Option<oneshot::Sender<Result<(), redis::RedisError>>>,
+    down: &mut bool,
+) -> bool {
+    if let Some(ready) = ready.take() {
+        let _ = ready.send(Err(error));
+        return false;
+    }
+    if !*down {
+        tracing::warn!(%error, "could not reach redis for the subscriber: retrying");
+        *down = true;
+    }
+    true
+}
+
+/// Waits `backoff` before a subscriber loop tries again, keeping track of what the adapters ask
+/// meanwhile; `false` when every adapter is gone and the loop should end.
+async fn wait_before_retry(
+    backoff: Duration,
+    commands: &mut mpsc::UnboundedReceiver<SubCommand>,
+    subscriptions: &mut Subscriptions,
+) -> bool {
+    let sleep = tokio::time::sleep(backoff);
+    tokio::pin!(sleep);
+    loop {
+        tokio::select! {
+            () = &mut sleep => return true,
+            command = commands.recv() => match command {
+                Some(command) => subscriptions.record(&command),
+                None => return false,
+            },
+        }
+    }
+}
+
 async fn subscribe_loop(
     client: redis::Client,
     mut commands: mpsc::UnboundedReceiver<SubCommand>,
@@ -451,27 +489,13 @@ async fn subscribe_loop(
                 down = true;
             }
             Err(error) => {
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(Err(error));
+                if !attempt_failed(error, &mut ready, &mut down) {
                     return;
-                }
-                if !down {
-                    tracing::warn!(%error, "could not reach redis for the subscriber: retrying");
-                    down = true;
                 }
             }
         }
-        // Wait before trying again, keeping track of what the adapters ask meanwhile.
-        let sleep = tokio::time::sleep(backoff);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                () = &mut sleep => break,
-                command = commands.recv() => match command {
-                    Some(command) => subscriptions.record(&command),
-                    None => return,
-                },
-            }
+        if !wait_before_retry(backoff, &mut commands, &mut subscriptions).await {
+            return;
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
@@ -558,26 +582,13 @@ async fn sharded_loop(
                 down = true;
             }
             Err(error) => {
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(Err(error));
+                if !attempt_failed(error, &mut ready, &mut down) {
                     return;
-                }
-                if !down {
-                    tracing::warn!(%error, "could not reach redis for the subscriber: retrying");
-                    down = true;
                 }
             }
         }
-        let sleep = tokio::time::sleep(backoff);
-        tokio::pin!(sleep);
-        loop {
-            tokio::select! {
-                () = &mut sleep => break,
-                command = commands.recv() => match command {
-                    Some(command) => subscriptions.record(&command),
-                    None => return,
-                },
-            }
+        if !wait_before_retry(backoff, &mut commands, &mut subscriptions).await {
+            return;
         }
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
