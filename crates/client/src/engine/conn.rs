@@ -337,22 +337,20 @@ impl Task {
         )
     }
 
-    fn body_of(&self, packets: &[Packet<'static>]) -> (Bytes, &'static str) {
+    fn body_of(&self, packets: &[Packet<'static>]) -> Result<(Bytes, &'static str), EngineError> {
         match self.revision {
             Revision::V4 => {
                 let mut out = String::new();
-                for (i, packet) in packets.iter().enumerate() {
-                    if i > 0 {
-                        out.push('\x1e');
-                    }
-                    packet.encode_text_base64(Revision::V4, &mut out);
-                }
-                (Bytes::from(out), "text/plain;charset=UTF-8")
+                // A text holding the record separator would reach the server as several
+                // packets: refused rather than sent.
+                payload::encode_v4(packets, &mut out)
+                    .map_err(|error| EngineError::Protocol(error.to_string()))?;
+                Ok((Bytes::from(out), "text/plain;charset=UTF-8"))
             }
             Revision::V3 => {
                 let body = payload::encode_v3(packets, !self.config.force_base64);
                 let content_type = body.content_type();
-                (Bytes::from(body.into_bytes()), content_type)
+                Ok((Bytes::from(body.into_bytes()), content_type))
             }
         }
     }
@@ -370,7 +368,10 @@ impl Task {
             size = size.saturating_add(len);
         }
         let packets: Vec<Packet<'static>> = self.queue.drain(..count).collect();
-        let body = self.body_of(&packets);
+        let body = match self.body_of(&packets) {
+            Ok(body) => body,
+            Err(error) => return Box::pin(async move { Err(error) }),
+        };
         Box::pin(
             self.http
                 .clone()
