@@ -196,7 +196,14 @@ impl ClusterNode {
         command
             .args(["--port", &port.to_string(), "--redis", &redis.url()])
             .args(["--adapter", adapter, "--key", key])
-            .args(extra)
+            .args(extra);
+        Self::launch(kind, command, port).await
+    }
+
+    /// Runs a node's `command` (already given `--port port`) until it says it listens, keeping
+    /// what it logs on stderr for the failure messages.
+    async fn launch(kind: Kind, mut command: Command, port: u16) -> ClusterNode {
+        command
             .env("RUST_LOG", "sio_redis_adapter=info")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -208,7 +215,7 @@ impl ClusterNode {
         let stderr = Arc::new(Mutex::new(String::new()));
         let mut pipe = child.stderr.take().unwrap();
         let sink = stderr.clone();
-        tokio::spawn(async move {
+        let reader = tokio::spawn(async move {
             let mut buf = [0u8; 4096];
             while let Ok(n) = pipe.read(&mut buf).await {
                 if n == 0 {
@@ -225,10 +232,15 @@ impl ClusterNode {
         let expected = format!("listening on {port}");
         match line {
             Ok(Ok(Some(line))) if line.trim() == expected => {}
-            other => panic!(
-                "{kind:?} node did not start: {other:?}\n--- stderr ---\n{}",
-                stderr.lock().unwrap()
-            ),
+            other => {
+                // Everything the node wrote before it went, for the message.
+                let _ = child.kill().await;
+                let _ = tokio::time::timeout(STEP, reader).await;
+                panic!(
+                    "{kind:?} node did not start: {other:?}\n--- stderr ---\n{}",
+                    stderr.lock().unwrap()
+                )
+            }
         }
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         wait_for_port(port, "the node").await;
@@ -662,51 +674,7 @@ impl ClusterNode {
         command
             .args(["--port", &port.to_string(), "--redis", redis_url])
             .args(["--adapter", adapter, "--key", key])
-            .env("RUST_LOG", "sio_redis_adapter=info")
-            .envs(envs.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command
-            .spawn()
-            .unwrap_or_else(|e| panic!("could not start a Rust node: {e}"));
-        let mut stderr_pipe = child.stderr.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let line = tokio::time::timeout(STEP, lines.next_line()).await;
-        let expected = format!("listening on {port}");
-        match line {
-            Ok(Ok(Some(line))) if line.trim() == expected => {}
-            other => {
-                let _ = child.kill().await;
-                let mut logged = String::new();
-                let _ = stderr_pipe.read_to_string(&mut logged).await;
-                panic!(
-                    "Rust node on {redis_url} did not start: {other:?}\n--- stderr ---\n{logged}"
-                )
-            }
-        }
-        let stderr = Arc::new(Mutex::new(String::new()));
-        let sink = stderr.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr_pipe.read(&mut buf).await {
-                if n == 0 {
-                    break;
-                }
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        wait_for_port(port, "the node").await;
-        ClusterNode {
-            kind: Kind::Rust,
-            port,
-            child,
-            stderr,
-        }
+            .envs(envs.iter().copied());
+        Self::launch(Kind::Rust, command, port).await
     }
 }
