@@ -76,7 +76,11 @@ fn main() -> std::process::ExitCode {
             println!("listening {port}");
             let io = SocketIo::new(ServerConfig::default());
             io.on_connection(on_connection);
-            io.serve(listener, std::future::pending())
+            // Ctrl-C ends the process normally, so profilers (heaptrack, perf) get their data.
+            let interrupted = async {
+                let _ = tokio::signal::ctrl_c().await;
+            };
+            io.serve(listener, interrupted)
                 .await
                 .map_err(|e| format!("server stopped: {e}"))
         })

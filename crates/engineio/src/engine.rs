@@ -276,10 +276,11 @@ impl<H: EngineHandler> Inner<H> {
         supports_binary: bool,
     ) -> Arc<Socket<H::Data>> {
         let opened = tokio::time::Instant::now();
+        let (uri, headers) = RequestInfo::detach(req.uri(), req.headers());
         let request = RequestInfo {
             method: req.method().clone(),
-            uri: req.uri().clone(),
-            headers: req.headers().clone(),
+            uri,
+            headers: Arc::new(headers),
             remote_addr: req.extensions().get::<RemoteAddr>().map(|a| a.0),
             secure: req.extensions().get::<Secure>().is_some(),
             time: SystemTime::now(),

@@ -39,6 +39,7 @@
 
 mod config;
 mod engine;
+mod lean_read;
 mod message;
 mod polling;
 mod query;

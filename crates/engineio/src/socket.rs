@@ -12,8 +12,8 @@ use std::{
     time::SystemTime,
 };
 
-use bytes::Bytes;
-use http::{HeaderMap, Method, Uri};
+use bytes::{Bytes, BytesMut};
+use http::{HeaderMap, HeaderValue, Method, Uri};
 use sio_engineio_proto::{Data, Handshake, Packet, Revision};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -72,8 +72,8 @@ pub struct RequestInfo {
     pub method: Method,
     /// Request URI (path and query) of the handshake.
     pub uri: Uri,
-    /// Request headers of the handshake.
-    pub headers: HeaderMap,
+    /// Request headers of the handshake (shared with the layers above, which keep them too).
+    pub headers: Arc<HeaderMap>,
     /// The peer's address, when the server knows it (see [`crate::RemoteAddr`]).
     pub remote_addr: Option<SocketAddr>,
     /// Whether the connection was made over TLS, as far as the server knows.
@@ -83,6 +83,34 @@ pub struct RequestInfo {
 }
 
 impl RequestInfo {
+    /// Keeps a copy of the URI and headers in one allocation of their own: hyper parses them
+    /// as slices of the connection's read buffer (8 KB), which a session kept for hours would
+    /// otherwise keep alive.
+    pub(crate) fn detach(uri: &Uri, headers: &HeaderMap) -> (Uri, HeaderMap) {
+        let uri_text = uri.to_string();
+        let size = uri_text.len() + headers.values().map(|v| v.len()).sum::<usize>();
+        let mut buf = BytesMut::with_capacity(size);
+        buf.extend_from_slice(uri_text.as_bytes());
+        for value in headers.values() {
+            buf.extend_from_slice(value.as_bytes());
+        }
+        let buf = buf.freeze();
+        let uri =
+            Uri::from_maybe_shared(buf.slice(..uri_text.len())).unwrap_or_else(|_| uri.clone());
+        let mut copy = HeaderMap::with_capacity(headers.len());
+        let mut at = uri_text.len();
+        for (name, value) in headers {
+            let end = at + value.len();
+            // The bytes come from a valid value, so this check cannot fail.
+            let mut detached = HeaderValue::from_maybe_shared(buf.slice(at..end))
+                .unwrap_or_else(|_| value.clone());
+            detached.set_sensitive(value.is_sensitive());
+            copy.append(name.clone(), detached);
+            at = end;
+        }
+        (uri, copy)
+    }
+
     /// The value of a query parameter of the handshake URI (percent-decoded).
     pub fn query(&self, name: &str) -> Option<String> {
         crate::query::get(self.uri.query().unwrap_or(""), name).map(|v| v.into_owned())
@@ -448,5 +476,46 @@ pub(crate) async fn heartbeat<D: Send + Sync + 'static>(
     tokio::select! {
         _ = closed.cancelled() => {}
         _ = run => socket.close_with(CloseReason::PingTimeout),
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_detached_request_keeps_its_values_but_not_the_read_buffer() {
+        // hyper hands out URI and header values as slices of its read buffer, like this one.
+        let read_buffer = Bytes::from(
+            "/socket.io/?EIO=4&transport=websocket\0text/plain\0secret\0one\0two".to_owned()
+                + &"\0".repeat(8000),
+        );
+        let uri = Uri::from_maybe_shared(read_buffer.slice(0..37)).unwrap();
+        let mut headers = HeaderMap::new();
+        let value = |range| HeaderValue::from_maybe_shared(read_buffer.slice(range)).unwrap();
+        headers.insert(http::header::CONTENT_TYPE, value(38..48));
+        let mut secret = value(49..55);
+        secret.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, secret);
+        headers.append("x-many", value(56..59));
+        headers.append("x-many", value(60..63));
+
+        let (detached_uri, detached) = RequestInfo::detach(&uri, &headers);
+
+        assert_eq!(detached_uri, uri);
+        assert_eq!(detached, headers);
+        assert!(detached[http::header::AUTHORIZATION].is_sensitive());
+        let many: Vec<_> = detached.get_all("x-many").iter().collect();
+        assert_eq!(many, ["one", "two"]);
+        let buffer = read_buffer.as_ptr_range();
+        let outside = |bytes: &[u8]| !buffer.contains(&bytes.as_ptr());
+        assert!(outside(detached_uri.path().as_bytes()));
+        assert!(detached.values().all(|v| outside(v.as_bytes())));
     }
 }

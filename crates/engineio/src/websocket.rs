@@ -24,10 +24,11 @@ use tokio_tungstenite::{
 use crate::{
     config::TransportKind,
     engine::{EngineHandler, Inner, status_response},
+    lean_read::LeanRead,
     socket::{CloseReason, Drained, Outgoing, Socket},
 };
 
-type Ws = WebSocketStream<TokioIo<Upgraded>>;
+type Ws = WebSocketStream<LeanRead<TokioIo<Upgraded>>>;
 
 /// How often a pending poll is released while an upgrade is under way (Node: 100 ms).
 const UPGRADE_NOOP_INTERVAL: Duration = Duration::from_millis(100);
@@ -96,8 +97,12 @@ impl WsSettings {
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size));
         Some(
-            WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(config))
-                .await,
+            WebSocketStream::from_raw_socket(
+                LeanRead::new(TokioIo::new(upgraded)),
+                Role::Server,
+                Some(config),
+            )
+            .await,
         )
     }
 }

@@ -105,7 +105,7 @@ pub(crate) fn from_value(value: &Value) -> Option<SocketInfo> {
     Some(SocketInfo {
         id,
         handshake: Handshake {
-            headers,
+            headers: headers.into(),
             time,
             address,
             secure: field("secure").and_then(Value::as_bool).unwrap_or(false),
@@ -170,7 +170,7 @@ mod tests {
         let info = SocketInfo {
             id: "abc".into(),
             handshake: Handshake {
-                headers,
+                headers: headers.into(),
                 time: UNIX_EPOCH + Duration::from_millis(1234),
                 address: Some("127.0.0.1:5000".parse().unwrap()),
                 secure: false,

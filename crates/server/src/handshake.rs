@@ -1,6 +1,6 @@
 //! What a handler can know about how a socket connected.
 
-use std::{net::SocketAddr, time::SystemTime};
+use std::{net::SocketAddr, sync::Arc, time::SystemTime};
 
 use http::{HeaderMap, Uri};
 use sio_socketio_proto::Value;
@@ -9,7 +9,7 @@ use sio_socketio_proto::Value;
 #[derive(Debug, Clone)]
 pub struct Handshake {
     /// Headers of the request that opened the connection.
-    pub headers: HeaderMap,
+    pub headers: Arc<HeaderMap>,
     /// When the connection was opened.
     pub time: SystemTime,
     /// The peer's address, when known.
