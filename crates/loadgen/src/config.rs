@@ -74,6 +74,11 @@ pub struct Config {
     /// `http://host:port/namespace` (or `ws://`); the path is the namespace, as in the
     /// JavaScript client. Only plain (non-TLS) endpoints are supported.
     pub url: String,
+    /// Further nodes of the same cluster (`http://host:port` with the same namespace as
+    /// [`Config::url`]): client `i` connects to the `i mod n`th of `url` and these, so the clients
+    /// are split evenly; the fan-out sender is on `url`. The [`Report`](crate::Report) then counts
+    /// the connections and operations of each node. Empty (the default): every client on `url`.
+    pub extra_urls: Vec<String>,
     /// The Socket.IO path on the server.
     pub path: String,
     /// What to run.
@@ -119,6 +124,7 @@ impl Config {
     pub fn new(url: impl Into<String>) -> Self {
         Config {
             url: url.into(),
+            extra_urls: Vec::new(),
             path: "/socket.io/".into(),
             scenario: Scenario::Echo,
             protocol: Protocol::SocketIo,
@@ -146,7 +152,8 @@ impl Config {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<Target, Error> {
+    /// The endpoints: [`Config::url`] first, then [`Config::extra_urls`].
+    pub(crate) fn validate(&self) -> Result<Vec<Target>, Error> {
         let invalid = |reason: &str| Err(Error::InvalidConfig(reason.to_owned()));
         if self.clients == 0 {
             return invalid("the number of clients must be at least 1");
@@ -175,7 +182,24 @@ impl Config {
         if !self.path.starts_with('/') {
             return invalid("the Socket.IO path must start with '/'");
         }
-        Target::parse(&self.url)
+        let mut targets = vec![Target::parse(&self.url)?];
+        for url in &self.extra_urls {
+            let target = Target::parse(url)?;
+            if targets
+                .first()
+                .is_some_and(|first| first.namespace != target.namespace)
+            {
+                return Err(Error::InvalidUrl {
+                    url: url.clone(),
+                    reason: format!(
+                        "namespace {} differs from {}'s: every node must serve the same one",
+                        target.namespace, self.url
+                    ),
+                });
+            }
+            targets.push(target);
+        }
+        Ok(targets)
     }
 }
 
@@ -268,5 +292,19 @@ mod tests {
         assert!(matches!(config.validate(), Err(Error::InvalidConfig(_))));
         config.scenario = Scenario::Echo;
         assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn extra_urls() {
+        let mut config = Config::new("http://127.0.0.1:1/chat");
+        assert_eq!(config.validate().unwrap().len(), 1);
+        config.extra_urls = vec!["http://127.0.0.1:2/chat/".into()];
+        let targets = config.validate().unwrap();
+        let ports: Vec<u16> = targets.iter().map(|t| t.addr.port()).collect();
+        assert_eq!(ports, [1, 2]);
+        config.extra_urls = vec!["http://127.0.0.1:2/".into()];
+        assert!(matches!(config.validate(), Err(Error::InvalidUrl { .. })));
+        config.extra_urls = vec!["https://127.0.0.1:2/chat".into()];
+        assert!(matches!(config.validate(), Err(Error::InvalidUrl { .. })));
     }
 }

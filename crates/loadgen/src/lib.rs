@@ -16,6 +16,9 @@
 //! - `fanout`: one more client emits `fan`; every client counts its `f` deliveries.
 //! - `connect`: a connect storm (handshake and namespace CONNECT), then the connections held.
 //!
+//! The clients may be split over several nodes of a cluster ([`Config::extra_urls`]; the
+//! fan-out sender stays on the first), the report then counting each node's share.
+//!
 //! The [`Report`] has the operations in the measured window, their rate, latency percentiles
 //! (HdrHistogram), the generator's own CPU use (from `/proc/self/stat`: when it nears one core
 //! per thread the generator, not the server, is the limit) and the errors; it serialises to
@@ -48,7 +51,7 @@ mod report;
 mod runner;
 
 pub use config::{Config, Protocol, Scenario, Transport};
-pub use report::{GeneratorCpu, Latency, Report, SATURATION};
+pub use report::{GeneratorCpu, Latency, NodeCount, Report, SATURATION};
 pub use runner::{Observer, Phase, Progress, Quiet, run};
 
 /// Why a run could not be made.

@@ -19,6 +19,10 @@ pub struct Report {
     pub transport: Transport,
     /// The target.
     pub url: String,
+    /// With [`Config::extra_urls`](crate::Config::extra_urls): each node's share, `url`'s first;
+    /// empty (and not serialised) otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeCount>,
     /// Clients asked for (fan-out: receivers).
     pub clients: usize,
     /// Clients that connected.
@@ -60,6 +64,17 @@ impl Report {
     pub fn generator_saturated(&self) -> bool {
         self.generator_cpu.share_of_threads > SATURATION
     }
+}
+
+/// What the clients of one node of a cluster did.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NodeCount {
+    /// The node's URL.
+    pub url: String,
+    /// Its clients that connected (fan-out: receivers, not the sender).
+    pub connected: usize,
+    /// Operations its clients completed within the window (fan-out: deliveries they received).
+    pub operations: u64,
 }
 
 /// Latency percentiles in microseconds.

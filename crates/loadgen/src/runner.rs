@@ -18,7 +18,7 @@ use crate::Error;
 use crate::config::{Config, Scenario, Target};
 use crate::conn::{ClientError, Conn, Frames, Incoming};
 use crate::process::ProcessTimes;
-use crate::report::{GeneratorCpu, Latency, Report};
+use crate::report::{GeneratorCpu, Latency, NodeCount, Report};
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -79,7 +79,14 @@ const ERROR_SAMPLES: usize = 5;
 /// What the threads and the calling thread share.
 struct Shared {
     config: Config,
+    /// The first node ([`Config::url`]).
     target: Target,
+    /// The other nodes ([`Config::extra_urls`]).
+    others: Vec<Target>,
+    /// Per node, with more than one node (empty otherwise): receivers connected, operations in
+    /// the window.
+    node_connected: Vec<AtomicUsize>,
+    node_operations: Vec<AtomicU64>,
     /// Timestamps in fan-out packets are nanoseconds since this instant.
     epoch: Instant,
     /// The phase as [`Phase`] `as u8`; read on every operation to decide whether it counts.
@@ -104,6 +111,19 @@ struct Shared {
 }
 
 impl Shared {
+    /// How many nodes the clients are split over.
+    fn nodes(&self) -> usize {
+        1 + self.others.len()
+    }
+
+    /// Node `node` (`0` is [`Config::url`]).
+    fn target(&self, node: usize) -> &Target {
+        match node.checked_sub(1) {
+            Some(other) => self.others.get(other).unwrap_or(&self.target),
+            None => &self.target,
+        }
+    }
+
     fn phase(&self) -> Phase {
         match self.phase.load(Ordering::Relaxed) {
             0 => Phase::Connecting,
@@ -183,7 +203,16 @@ impl Shared {
 /// A bad URL or configuration, a thread or runtime that cannot be started, or no client able
 /// to connect. Failures of single clients are counted in [`Report::errors`] instead.
 pub fn run(config: &Config, observer: &mut dyn Observer) -> Result<Report, Error> {
-    let target = config.validate()?;
+    let mut targets = config.validate()?.into_iter();
+    let target = targets
+        .next()
+        .ok_or_else(|| Error::InvalidConfig("no URL".into()))?;
+    let others: Vec<Target> = targets.collect();
+    let per_node = if others.is_empty() {
+        0
+    } else {
+        1 + others.len()
+    };
     Frames::new(config, &target.namespace).map_err(Error::InvalidConfig)?;
     let connections = config.clients + usize::from(config.scenario == Scenario::Fanout);
     let threads = config.thread_count().clamp(1, connections);
@@ -191,6 +220,9 @@ pub fn run(config: &Config, observer: &mut dyn Observer) -> Result<Report, Error
     let shared = Arc::new(Shared {
         config: config.clone(),
         target,
+        others,
+        node_connected: (0..per_node).map(|_| AtomicUsize::new(0)).collect(),
+        node_operations: (0..per_node).map(|_| AtomicU64::new(0)).collect(),
         epoch: Instant::now(),
         phase: AtomicU8::new(Phase::Connecting as u8),
         phase_tx,
@@ -345,6 +377,15 @@ pub fn run(config: &Config, observer: &mut dyn Observer) -> Result<Report, Error
         protocol: config.protocol,
         transport: config.transport,
         url: config.url.clone(),
+        nodes: std::iter::once(&config.url)
+            .chain(&config.extra_urls)
+            .zip(shared.node_connected.iter().zip(&shared.node_operations))
+            .map(|(url, (connected, operations))| NodeCount {
+                url: url.clone(),
+                connected: connected.load(Ordering::Relaxed),
+                operations: operations.load(Ordering::Relaxed),
+            })
+            .collect(),
         clients: config.clients,
         connected: connected - usize::from(shared.sender_connected.load(Ordering::Relaxed)),
         threads,
@@ -390,16 +431,22 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// Counts one operation, if the window is open.
-    fn record(&self, nanos: u64) {
+    /// Counts one operation of a client of `node`, if the window is open.
+    fn record(&self, node: usize, nanos: u64) {
         if self.shared.measuring() {
             self.histogram.borrow_mut().saturating_record(nanos.max(1));
             self.shared.operations.fetch_add(1, Ordering::Relaxed);
+            if let Some(count) = self.shared.node_operations.get(node) {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
-    fn record_since(&self, start: tokio::time::Instant) {
-        self.record(u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    fn record_since(&self, node: usize, start: tokio::time::Instant) {
+        self.record(
+            node,
+            u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        );
     }
 }
 
@@ -411,7 +458,8 @@ enum Role {
 }
 
 /// One generator thread: a single-threaded runtime running clients `thread`, `thread +
-/// threads`, … until the run finishes.
+/// threads`, … until the run finishes. Client `i` goes to node `i mod nodes`, the fan-out sender
+/// to the first.
 fn worker(shared: &Arc<Shared>, thread: usize, threads: usize) -> Result<Histogram<u64>, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -435,6 +483,7 @@ fn worker(shared: &Arc<Shared>, thread: usize, threads: usize) -> Result<Histogr
                 recorder: recorder.clone(),
                 frames: frames.clone(),
                 index,
+                node: index % shared.nodes(),
                 role: Role::Member,
             };
             tokio::task::spawn_local(client.run(permits.clone()));
@@ -444,6 +493,7 @@ fn worker(shared: &Arc<Shared>, thread: usize, threads: usize) -> Result<Histogr
                 recorder: recorder.clone(),
                 frames: frames.clone(),
                 index: clients,
+                node: 0,
                 role: Role::FanSender,
             };
             tokio::task::spawn_local(client.run(permits.clone()));
@@ -460,6 +510,8 @@ struct Client {
     recorder: Rc<Recorder>,
     frames: Rc<Frames>,
     index: usize,
+    /// The node it connects to (see [`Shared::target`]).
+    node: usize,
     role: Role,
 }
 
@@ -476,7 +528,7 @@ impl Client {
             let start = tokio::time::Instant::now();
             let opened = tokio::time::timeout(
                 config.timeout,
-                Conn::open(config, &shared.target, self.index),
+                Conn::open(config, shared.target(self.node), self.index),
             )
             .await
             .unwrap_or(Err(ClientError::Timeout("the connection")));
@@ -485,7 +537,10 @@ impl Client {
                     if self.role == Role::FanSender {
                         shared.sender_connected.store(true, Ordering::Relaxed);
                     } else {
-                        self.recorder.record_since(start);
+                        self.recorder.record_since(self.node, start);
+                        if let Some(count) = shared.node_connected.get(self.node) {
+                            count.fetch_add(1, Ordering::Relaxed);
+                        }
                     }
                     shared
                         .last_connect_ns
@@ -538,7 +593,7 @@ impl Client {
                     },
                 }
             }
-            self.recorder.record_since(start);
+            self.recorder.record_since(self.node, start);
         }
         Ok(())
     }
@@ -572,7 +627,7 @@ impl Client {
                         _ => None,
                     };
                     if let Some((_, due)) = position.and_then(|p| in_flight.remove(p)) {
-                        self.recorder.record_since(due);
+                        self.recorder.record_since(self.node, due);
                     }
                 }
             }
@@ -586,7 +641,8 @@ impl Client {
                 let Some(sent) = stamp else {
                     return Err(ClientError::Unexpected("`f` without a timestamp".into()));
                 };
-                self.recorder.record(shared.now_ns().saturating_sub(sent));
+                self.recorder
+                    .record(self.node, shared.now_ns().saturating_sub(sent));
                 shared.delivered_one();
             }
         }
@@ -657,5 +713,154 @@ impl Client {
 async fn idle(mut conn: Conn) -> Result<(), ClientError> {
     loop {
         conn.next().await?;
+    }
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::sync::broadcast;
+    use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+    use crate::{Config, Protocol, Quiet, Scenario};
+
+    /// Per listener: connections set up, `f` frames received.
+    #[derive(Default)]
+    struct NodeSeen {
+        connections: AtomicUsize,
+        fans: AtomicUsize,
+    }
+
+    /// Two raw WebSocket listeners relaying every `f` frame to every other connection of
+    /// either: a two-node cluster speaking the loadgen's raw protocol.
+    fn raw_cluster() -> ([u16; 2], [Arc<NodeSeen>; 2]) {
+        let listeners: Vec<std::net::TcpListener> = (0..2)
+            .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+            .collect();
+        let ports = [
+            listeners[0].local_addr().unwrap().port(),
+            listeners[1].local_addr().unwrap().port(),
+        ];
+        let seen = [Arc::new(NodeSeen::default()), Arc::new(NodeSeen::default())];
+        let for_thread = seen.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (fan, _) = broadcast::channel::<(u64, Utf8Bytes)>(1024);
+                let ids = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                let mut accepting = Vec::new();
+                for (listener, seen) in listeners.into_iter().zip(for_thread) {
+                    listener.set_nonblocking(true).unwrap();
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    let (fan, ids) = (fan.clone(), ids.clone());
+                    accepting.push(tokio::spawn(async move {
+                        loop {
+                            let (stream, _) = listener.accept().await.unwrap();
+                            let id = ids.fetch_add(1, Ordering::Relaxed);
+                            let (fan, seen) = (fan.clone(), seen.clone());
+                            tokio::spawn(async move {
+                                let mut ws = tokio_tungstenite::accept_async(stream).await.unwrap();
+                                seen.connections.fetch_add(1, Ordering::Relaxed);
+                                let mut relayed = fan.subscribe();
+                                loop {
+                                    tokio::select! {
+                                        message = ws.next() => match message {
+                                            Some(Ok(Message::Text(text))) if text.starts_with('f') => {
+                                                seen.fans.fetch_add(1, Ordering::Relaxed);
+                                                let _ = fan.send((id, text));
+                                            }
+                                            Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                                            Some(Ok(_)) => {}
+                                        },
+                                        relayed = relayed.recv() => match relayed {
+                                            Ok((from, text)) if from != id => {
+                                                if ws.send(Message::Text(text)).await.is_err() {
+                                                    return;
+                                                }
+                                            }
+                                            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                                            Err(broadcast::error::RecvError::Closed) => return,
+                                        },
+                                    }
+                                }
+                            });
+                        }
+                    }));
+                }
+                for task in accepting {
+                    let _ = task.await;
+                }
+            });
+        });
+        (ports, seen)
+    }
+
+    #[test]
+    fn fanout_splits_the_receivers_over_the_nodes() {
+        let (ports, seen) = raw_cluster();
+        let mut config = Config::new(format!("http://127.0.0.1:{}/", ports[0]));
+        config.extra_urls = vec![format!("http://127.0.0.1:{}/", ports[1])];
+        config.protocol = Protocol::RawWebSocket;
+        config.scenario = Scenario::Fanout;
+        config.clients = 5;
+        config.threads = 1;
+        config.warmup = Duration::from_millis(100);
+        config.duration = Duration::from_millis(300);
+        let report = crate::run(&config, &mut Quiet).unwrap();
+        assert_eq!(report.errors, 0, "{:?}", report.error_samples);
+        // Clients 0, 2, 4 on the first node, 1 and 3 on the second; the sender on the first.
+        let connected: Vec<usize> = report.nodes.iter().map(|n| n.connected).collect();
+        assert_eq!(connected, [3, 2]);
+        assert_eq!(report.nodes[1].url, config.extra_urls[0]);
+        // Every receiver got deliveries (the sender waits for all of them), so each one's
+        // handshake had been counted by its node before.
+        assert_eq!(seen[0].connections.load(Ordering::Relaxed), 4);
+        assert_eq!(seen[1].connections.load(Ordering::Relaxed), 2);
+        assert!(seen[0].fans.load(Ordering::Relaxed) > 0);
+        assert_eq!(seen[1].fans.load(Ordering::Relaxed), 0);
+        let broadcasts = report.broadcasts.unwrap();
+        assert!(broadcasts > 0);
+        let total: u64 = report.nodes.iter().map(|n| n.operations).sum();
+        assert_eq!(total, report.operations);
+        // Each broadcast reaches each node's members once; at the window's edges up to
+        // `fanout_window + 1` broadcasts are partly delivered.
+        for node in &report.nodes {
+            let members = node.connected as u64;
+            let expected = broadcasts * members;
+            let slack = (config.fanout_window + 1) * members;
+            assert!(
+                node.operations.abs_diff(expected) <= slack,
+                "{node:?}: expected {expected} ± {slack} deliveries for {broadcasts} broadcasts"
+            );
+        }
+    }
+
+    #[test]
+    fn one_url_reports_no_nodes() {
+        let (ports, _) = raw_cluster();
+        let mut config = Config::new(format!("http://127.0.0.1:{}/", ports[0]));
+        config.protocol = Protocol::RawWebSocket;
+        config.scenario = Scenario::Fanout;
+        config.clients = 2;
+        config.threads = 1;
+        config.warmup = Duration::from_millis(50);
+        config.duration = Duration::from_millis(100);
+        let report = crate::run(&config, &mut Quiet).unwrap();
+        assert_eq!(report.errors, 0, "{:?}", report.error_samples);
+        assert!(report.nodes.is_empty());
+        assert!(report.operations > 0);
     }
 }
