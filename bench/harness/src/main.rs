@@ -10,6 +10,20 @@
 //! bench/run --runs 5 --servers sio,socketioxide --only echo-100-32B,fanout-1k
 //! ```
 //!
+//! Scenarios (`--only` takes their ids; `--quick` keeps them all with small numbers):
+//! `echo-100-32B`, `echo-100-4KB`, `echo-1000-32B`, `echo-1000-4KB` (closed-loop echo with
+//! ack), `latency-1000x10` (fixed rate), `fanout-1k`, `fanout-10k` (one sender, every other
+//! socket of room `room` receives), `fanout-redis-2x1k` (the same fan-out to 1000 members split
+//! over two nodes of the server joined through a fresh `redis-server`; sio and node-socket.io
+//! only), `connect-10k` (connect storm), `idle-memory-10k`, `polling-echo-100`, `binary-4KB`,
+//! `binary-64KB`.
+//!
+//! `fanout-redis-2x1k` starts its own `redis-server` (a free port, `--save '' --appendonly no`)
+//! and two nodes with `--redis`, all three pinned to CPU 0; the sender is on the first node, the
+//! receivers alternate between the two. Its server µs/op is the CPU of both nodes together per
+//! delivery; redis-server's own CPU per delivery is reported beside it. A run fails unless each
+//! node's receivers got that node's share of the broadcasts.
+//!
 //! `sio-bench floor --port N` is the raw WebSocket floor server.
 
 mod floor;
@@ -23,7 +37,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use sio_loadgen::process::{ProcessTimes, rss_bytes};
+use sio_loadgen::process::{ProcessTimes, Spent, rss_bytes};
 use sio_loadgen::{Config, Observer, Phase, Progress, Protocol, Report, Scenario, Transport};
 
 fn main() -> ExitCode {
@@ -77,7 +91,8 @@ impl Server {
         }
     }
 
-    fn command(self, root: &Path, port: u16) -> Result<Command, String> {
+    /// The server on `port`; a cluster node through Redis at `redis` when given.
+    fn command(self, root: &Path, port: u16, redis: Option<&str>) -> Result<Command, String> {
         let port = port.to_string();
         let need = |path: PathBuf| {
             if path.exists() {
@@ -111,11 +126,18 @@ impl Server {
             }
         };
         command.args(["--port", &port]);
+        if let Some(url) = redis {
+            command.args(["--redis", url]);
+        }
         Ok(command)
     }
 
-    /// The floor has no Socket.IO and so no long-polling.
+    /// The floor has no Socket.IO and so no long-polling; only sio's and Node's servers take
+    /// `--redis`.
     fn supports(self, spec: &Spec) -> bool {
+        if spec.redis_nodes > 0 {
+            return matches!(self, Server::Sio | Server::Node);
+        }
         !(self == Server::Floor && spec.transport == Transport::Polling)
     }
 }
@@ -141,6 +163,9 @@ pub struct Spec {
     pub rate: Option<f64>,
     pub transport: Transport,
     pub metric: Metric,
+    /// 0: one server process. N: N nodes of the server joined through a fresh redis-server
+    /// (pub/sub adapter), the clients split over them.
+    pub redis_nodes: usize,
     #[serde(skip)]
     hold: Duration,
 }
@@ -158,6 +183,7 @@ fn specs(quick: bool) -> Vec<Spec> {
         rate: None,
         transport: Transport::WebSocket,
         metric: Metric::CpuPerOp,
+        redis_nodes: 0,
         hold: Duration::ZERO,
     };
     let (c100, c1k, c10k) = (n(100, 20), n(1000, 50), n(10_000, 200));
@@ -214,6 +240,16 @@ fn specs(quick: bool) -> Vec<Spec> {
             c10k,
             32,
         ),
+        Spec {
+            redis_nodes: 2,
+            ..spec(
+                "fanout-redis-2x1k",
+                format!("fan-out to {c1k} room members across two nodes through Redis"),
+                Scenario::Fanout,
+                c1k,
+                32,
+            )
+        },
         spec(
             "connect-10k",
             format!("connect storm, {c10k} sockets"),
@@ -349,37 +385,69 @@ pub struct Sample {
     pub server_us_per_op: f64,
     pub server_cpu_share: f64,
     pub server_waited_share: f64,
+    /// Cluster scenarios: redis-server's CPU µs per operation (not in `server_us_per_op`).
+    pub redis_us_per_op: Option<f64>,
+    /// Cluster scenarios: redis-server's CPU share over the window.
+    pub redis_cpu_share: Option<f64>,
     pub memory_per_connection_kb: Option<f64>,
     pub generator_share: f64,
     pub generator_bound: bool,
     pub report: Option<Report>,
 }
 
-/// Reads the server's CPU and memory when the loadgen opens and closes the window.
+/// Reads the server's CPU and memory (every node's, summed) and redis-server's CPU when the
+/// loadgen opens and closes the window.
 struct ServerWatch {
-    pid: u32,
-    start: Option<(ProcessTimes, Instant, u64)>,
-    end: Option<(ProcessTimes, Instant)>,
+    pids: Vec<u32>,
+    redis_pid: Option<u32>,
+    /// CPU times of `pids` then `redis_pid`, the nodes' summed RSS.
+    start: Option<(Vec<ProcessTimes>, u64)>,
+    end: Option<Vec<ProcessTimes>>,
     rss_end: u64,
+}
+
+impl ServerWatch {
+    fn times(&self) -> Vec<ProcessTimes> {
+        self.pids
+            .iter()
+            .chain(&self.redis_pid)
+            .map(|&pid| ProcessTimes::of(pid).unwrap_or_default())
+            .collect()
+    }
+
+    fn rss(&self) -> u64 {
+        self.pids
+            .iter()
+            .map(|&pid| rss_bytes(pid).unwrap_or(0))
+            .sum()
+    }
+
+    /// Over the window: what the nodes spent together, and what redis-server spent.
+    fn spent(&self) -> Option<(Spent, Option<Spent>)> {
+        let (start, _) = self.start.as_ref()?;
+        let end = self.end.as_ref()?;
+        let mut spent = end.iter().zip(start).map(|(end, start)| end.since(start));
+        let nodes = spent
+            .by_ref()
+            .take(self.pids.len())
+            .fold(Spent::default(), |sum, one| Spent {
+                cpu: sum.cpu + one.cpu,
+                wait: sum.wait + one.wait,
+            });
+        Some((nodes, spent.next()))
+    }
 }
 
 impl Observer for ServerWatch {
     fn phase(&mut self, phase: Phase, _progress: &Progress) {
         match phase {
-            Phase::Measuring => {
-                let times = ProcessTimes::of(self.pid).unwrap_or_default();
-                let rss = rss_bytes(self.pid).unwrap_or(0);
-                self.start = Some((times, Instant::now(), rss));
-            }
+            Phase::Measuring => self.start = Some((self.times(), self.rss())),
             Phase::Holding | Phase::Finished => {
                 if self.end.is_none() {
-                    self.end = Some((
-                        ProcessTimes::of(self.pid).unwrap_or_default(),
-                        Instant::now(),
-                    ));
+                    self.end = Some(self.times());
                 }
                 if phase == Phase::Finished {
-                    self.rss_end = rss_bytes(self.pid).unwrap_or(0);
+                    self.rss_end = self.rss();
                 }
             }
             Phase::Connecting | Phase::WarmingUp => {}
@@ -404,11 +472,9 @@ fn free_port() -> Result<u16, String> {
         .map_err(|e| format!("no free port: {e}"))
 }
 
-fn start(server: Server, options: &Options, pinned: bool) -> Result<(Running, u16), String> {
-    let port = free_port()?;
-    let inner = server.command(&options.root, port)?;
-    let mut command = if pinned {
-        // taskset execs the server: the pid is the server's own.
+/// `inner` on CPU 0 when pinned; taskset execs it, so the pid is the program's own.
+fn on_cpu_0(inner: Command, pinned: bool) -> Command {
+    if pinned {
         let mut c = Command::new("taskset");
         c.arg("-c")
             .arg("0")
@@ -417,7 +483,17 @@ fn start(server: Server, options: &Options, pinned: bool) -> Result<(Running, u1
         c
     } else {
         inner
-    };
+    }
+}
+
+fn start(
+    server: Server,
+    options: &Options,
+    pinned: bool,
+    redis: Option<&str>,
+) -> Result<(Running, u16), String> {
+    let port = free_port()?;
+    let mut command = on_cpu_0(server.command(&options.root, port, redis)?, pinned);
     command
         .current_dir(&options.root)
         .stdin(Stdio::null())
@@ -451,6 +527,142 @@ fn start(server: Server, options: &Options, pinned: bool) -> Result<(Running, u1
     Ok((running, port))
 }
 
+/// A fresh redis-server on a free port, nothing saved, pinned beside the nodes; once it answers
+/// PING.
+fn start_redis(options: &Options, pinned: bool) -> Result<(Running, u16), String> {
+    let port = free_port()?;
+    let mut inner = Command::new("redis-server");
+    inner.args([
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "warning",
+    ]);
+    let child = on_cpu_0(inner, pinned)
+        .current_dir(&options.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start redis-server (is it installed?): {e}"))?;
+    let mut running = Running(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match redis_query(port, &["PING"]) {
+            Ok(answer) if answer == "PONG" => return Ok((running, port)),
+            Ok(answer) => return Err(format!("redis-server answered PING with {answer:?}")),
+            Err(error) => {
+                if let Ok(Some(status)) = running.0.try_wait() {
+                    return Err(format!("redis-server on port {port} exited: {status}"));
+                }
+                if Instant::now() > deadline {
+                    return Err(format!("redis-server on port {port}: {error}"));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
+}
+
+/// One command to the Redis on `port`; its simple-string, integer or bulk-string answer.
+fn redis_query(port: u16, args: &[&str]) -> Result<String, String> {
+    use std::io::{Read, Write};
+    let address = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1))
+        .map_err(|e| format!("cannot connect: {e}"))?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    let mut request = format!("*{}\r\n", args.len());
+    for arg in args {
+        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+    }
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(|e| e.to_string())?;
+    let line = line.trim_end();
+    let (kind, rest) = line.split_at_checked(1).ok_or("no answer")?;
+    match kind {
+        "+" | ":" => Ok(rest.to_owned()),
+        "$" => {
+            let length: usize = rest.parse().map_err(|_| format!("bad answer {line:?}"))?;
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
+            String::from_utf8(body).map_err(|e| e.to_string())
+        }
+        _ => Err(format!("redis answered {line:?}")),
+    }
+}
+
+/// Waits until `nodes` clients of the Redis on `port` have a pattern subscription (each
+/// adapter's broadcast channel): before that a node would miss the others' broadcasts.
+fn wait_subscribed(port: u16, nodes: usize) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let clients = redis_query(port, &["CLIENT", "LIST"])?;
+        let subscribed = clients
+            .lines()
+            .filter(|client| {
+                client.split(' ').any(|field| {
+                    field
+                        .strip_prefix("psub=")
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .is_some_and(|n| n > 0)
+                })
+            })
+            .count();
+        if subscribed >= nodes {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{subscribed} of the {nodes} nodes subscribed to Redis within 10 s"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Fan-out over several nodes: each node's receivers must have had that node's share of the
+/// broadcasts (up to `window + 1` broadcasts partly delivered at the window's edges).
+fn check_nodes(report: &Report, window: u64) -> Result<(), String> {
+    let Some(broadcasts) = report.broadcasts else {
+        return Ok(());
+    };
+    let wrong: Vec<String> = report
+        .nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, node)| {
+            let members = node.connected as u64;
+            let expected = broadcasts * members;
+            let slack = (window + 1) * members;
+            (members == 0 || node.operations.abs_diff(expected) > slack).then(|| {
+                format!(
+                    "node {}: {} deliveries to {members} receivers, expected {broadcasts} \
+                     broadcasts x {members} = {expected} (± {slack})",
+                    index + 1,
+                    node.operations
+                )
+            })
+        })
+        .collect();
+    if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("; "))
+    }
+}
+
 fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned: bool) -> Sample {
     let failed = |failure: String| Sample {
         server,
@@ -461,16 +673,44 @@ fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned:
         server_us_per_op: f64::NAN,
         server_cpu_share: f64::NAN,
         server_waited_share: f64::NAN,
+        redis_us_per_op: None,
+        redis_cpu_share: None,
         memory_per_connection_kb: None,
         generator_share: f64::NAN,
         generator_bound: false,
         report: None,
     };
-    let (running, port) = match start(server, options, pinned) {
-        Ok(started) => started,
+    // Dropped in reverse: the nodes are killed before their Redis.
+    let redis = match (spec.redis_nodes > 0)
+        .then(|| start_redis(options, pinned))
+        .transpose()
+    {
+        Ok(redis) => redis,
         Err(message) => return failed(message),
     };
-    let mut config = Config::new(format!("http://127.0.0.1:{port}"));
+    let redis_url = redis
+        .as_ref()
+        .map(|(_, port)| format!("redis://127.0.0.1:{port}"));
+    let mut nodes = Vec::new();
+    for _ in 0..spec.redis_nodes.max(1) {
+        match start(server, options, pinned, redis_url.as_deref()) {
+            Ok(started) => nodes.push(started),
+            Err(message) => return failed(message),
+        }
+    }
+    if let Some((_, redis_port)) = &redis
+        && let Err(message) = wait_subscribed(*redis_port, nodes.len())
+    {
+        return failed(message);
+    }
+    let mut urls = nodes
+        .iter()
+        .map(|(_, port)| format!("http://127.0.0.1:{port}"));
+    let Some(url) = urls.next() else {
+        return failed("no server started".into());
+    };
+    let mut config = Config::new(url);
+    config.extra_urls = urls.collect();
     config.scenario = spec.scenario;
     config.protocol = if server == Server::Floor {
         Protocol::RawWebSocket
@@ -499,7 +739,8 @@ fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned:
             .collect();
     }
     let mut watch = ServerWatch {
-        pid: running.0.id(),
+        pids: nodes.iter().map(|(running, _)| running.0.id()).collect(),
+        redis_pid: redis.as_ref().map(|(running, _)| running.0.id()),
         start: None,
         end: None,
         rss_end: 0,
@@ -508,18 +749,19 @@ fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned:
         Ok(report) => report,
         Err(error) => return failed(error.to_string()),
     };
-    drop(running);
-    let (Some((cpu_start, _, rss_start)), Some((cpu_end, _))) = (&watch.start, &watch.end) else {
+    drop(nodes);
+    drop(redis);
+    let (Some((spent, redis_spent)), Some((_, rss_start))) = (watch.spent(), &watch.start) else {
         return failed("the measured window never opened".into());
     };
-    let spent = cpu_end.since(cpu_start);
     // /proc counts CPU time in clock ticks (10 ms): below a few ticks the figure is noise.
-    let cpu_known = spent.cpu >= 5.0 / sio_loadgen::process::clock_ticks();
+    let known = |cpu: f64| cpu >= 5.0 / sio_loadgen::process::clock_ticks();
     let operations = report.operations as f64;
     let memory = (spec.metric == Metric::MemoryPerConnection && report.connected > 0).then(|| {
         (watch.rss_end.saturating_sub(*rss_start)) as f64 / report.connected as f64 / 1024.0
     });
-    let ok = report.errors == 0 && report.operations > 0;
+    let nodes_checked = check_nodes(&report, config.fanout_window);
+    let ok = report.errors == 0 && report.operations > 0 && nodes_checked.is_ok();
     Sample {
         server,
         round,
@@ -529,17 +771,31 @@ fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned:
                 "{} errors, {} operations: {}",
                 report.errors,
                 report.operations,
-                report.error_samples.join("; ")
+                report
+                    .error_samples
+                    .iter()
+                    .cloned()
+                    .chain(nodes_checked.err())
+                    .collect::<Vec<_>>()
+                    .join("; ")
             )
         }),
         per_second: report.per_second,
-        server_us_per_op: if operations > 0.0 && cpu_known {
+        server_us_per_op: if operations > 0.0 && known(spent.cpu) {
             spent.cpu * 1e6 / operations
         } else {
             f64::NAN
         },
         server_cpu_share: spent.cpu / report.seconds.max(1e-9),
         server_waited_share: spent.wait / report.seconds.max(1e-9),
+        redis_us_per_op: redis_spent.map(|redis| {
+            if operations > 0.0 && known(redis.cpu) {
+                redis.cpu * 1e6 / operations
+            } else {
+                f64::NAN
+            }
+        }),
+        redis_cpu_share: redis_spent.map(|redis| redis.cpu / report.seconds.max(1e-9)),
         memory_per_connection_kb: memory,
         generator_share: report.generator_cpu.share_of_threads,
         generator_bound: report.generator_saturated(),
@@ -701,10 +957,22 @@ fn describe(sample: &Sample) -> String {
         (Some(failure), _) => format!("FAILED: {failure}"),
         (None, Some(kb)) => format!("{kb:.1} KB per connection"),
         (None, None) => format!(
-            "{:.0}/s, server {:.2} µs/op ({:.0}% CPU), generator {:.0}%{}",
+            "{:.0}/s, server {:.2} µs/op ({:.0}% CPU){}, generator {:.0}%{}",
             sample.per_second,
             sample.server_us_per_op,
             sample.server_cpu_share * 100.0,
+            match (sample.redis_us_per_op, sample.redis_cpu_share) {
+                (Some(us), Some(share)) => format!(
+                    " over its nodes, redis-server {} µs/op ({:.0}% CPU)",
+                    if us.is_finite() {
+                        format!("{us:.2}")
+                    } else {
+                        "–".into()
+                    },
+                    share * 100.0
+                ),
+                _ => String::new(),
+            },
             sample.generator_share * 100.0,
             if sample.generator_bound {
                 " (generator-bound)"
@@ -712,5 +980,91 @@ fn describe(sample: &Sample) -> String {
                 ""
             }
         ),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use sio_loadgen::{GeneratorCpu, Latency, NodeCount};
+
+    fn report(broadcasts: u64, nodes: &[(usize, u64)]) -> Report {
+        Report {
+            scenario: Scenario::Fanout,
+            protocol: Protocol::SocketIo,
+            transport: Transport::WebSocket,
+            url: "http://127.0.0.1:1".into(),
+            nodes: nodes
+                .iter()
+                .enumerate()
+                .map(|(i, &(connected, operations))| NodeCount {
+                    url: format!("http://127.0.0.1:{}", i + 1),
+                    connected,
+                    operations,
+                })
+                .collect(),
+            clients: nodes.iter().map(|n| n.0).sum(),
+            connected: nodes.iter().map(|n| n.0).sum(),
+            threads: 1,
+            payload_bytes: 32,
+            binary: false,
+            rate: None,
+            unit: "deliveries",
+            seconds: 1.0,
+            operations: nodes.iter().map(|n| n.1).sum(),
+            per_second: 0.0,
+            broadcasts: Some(broadcasts),
+            latency: Latency::default(),
+            generator_cpu: GeneratorCpu::default(),
+            errors: 0,
+            error_samples: Vec::new(),
+            loadavg: None,
+        }
+    }
+
+    #[test]
+    fn every_node_must_deliver_its_share() {
+        // 100 broadcasts to 500 + 500 receivers, one in flight at each edge.
+        assert!(check_nodes(&report(100, &[(500, 50_000), (500, 49_600)]), 1).is_ok());
+        assert!(check_nodes(&report(100, &[(500, 50_900), (500, 49_100)]), 1).is_ok());
+        // The second node's receivers got nothing: the first cannot make up for them.
+        let error = check_nodes(&report(100, &[(500, 100_000), (500, 0)]), 1).unwrap_err();
+        assert!(
+            error.contains("node 1:") && error.contains("node 2:"),
+            "{error}"
+        );
+        // A node without receivers is a failure of the split.
+        assert!(check_nodes(&report(100, &[(1000, 100_000), (0, 0)]), 1).is_err());
+        // One node (no extra URLs): nothing to check.
+        assert!(check_nodes(&report(100, &[]), 1).is_ok());
+    }
+
+    #[test]
+    fn only_sio_and_node_run_the_redis_scenario() {
+        let redis = specs(true)
+            .into_iter()
+            .find(|s| s.id == "fanout-redis-2x1k")
+            .unwrap();
+        assert_eq!(redis.redis_nodes, 2);
+        assert_eq!(redis.scenario, Scenario::Fanout);
+        let runs: Vec<&str> = Server::ALL
+            .into_iter()
+            .filter(|s| s.supports(&redis))
+            .map(Server::name)
+            .collect();
+        assert_eq!(runs, ["sio", "node-socket.io"]);
+        let plain = specs(true)
+            .into_iter()
+            .find(|s| s.id == "fanout-1k")
+            .unwrap();
+        assert_eq!(plain.redis_nodes, 0);
+        assert_eq!(
+            Server::ALL
+                .into_iter()
+                .filter(|s| s.supports(&plain))
+                .count(),
+            5
+        );
     }
 }

@@ -181,6 +181,7 @@ fn markdown(results: &Results) -> String {
             );
         }
     }
+    cluster_table(&mut out, results);
     let peers: Vec<Server> = results
         .servers
         .iter()
@@ -207,6 +208,69 @@ fn markdown(results: &Results) -> String {
         }
     }
     out
+}
+
+/// The scenarios across nodes through Redis: what the nodes and redis-server spent, and how the
+/// deliveries were split.
+fn cluster_table(out: &mut String, results: &Results) {
+    let specs: Vec<&Spec> = results
+        .scenarios
+        .iter()
+        .filter(|spec| spec.redis_nodes > 0)
+        .collect();
+    if specs.is_empty() {
+        return;
+    }
+    out.push_str(
+        "\n## Across nodes through Redis\n\nEach run starts a fresh redis-server and the nodes, all \
+         on CPU 0; the sender is on node 1, the receivers alternate between the nodes. Server \
+         µs/op above is the CPU of all the nodes together per delivery; redis-server's own CPU \
+         is not in it but here. Only the servers with a Redis adapter in the benchmark (sio, \
+         node-socket.io) run these scenarios.\n\n\
+         | scenario | server | nodes µs/delivery | redis-server µs/delivery | redis-server CPU | \
+         together µs/delivery | deliveries/s per node (receivers) |\n\
+         |---|---|---:|---:|---:|---:|---|\n",
+    );
+    for spec in specs {
+        for row in rows(results, spec) {
+            let redis = row.median(|s| s.redis_us_per_op.unwrap_or(f64::NAN));
+            let nodes = row.median(|s| s.server_us_per_op);
+            let together =
+                row.median(|s| s.server_us_per_op + s.redis_us_per_op.unwrap_or(f64::NAN));
+            let split: Vec<String> = (0..spec.redis_nodes)
+                .map(|node| {
+                    let rate = row.median(|s| {
+                        node_of(s, node).map_or(f64::NAN, |(n, seconds)| {
+                            n.operations as f64 / seconds.max(1e-9)
+                        })
+                    });
+                    let receivers = row
+                        .median(|s| node_of(s, node).map_or(f64::NAN, |(n, _)| n.connected as f64));
+                    format!("{} ({})", fmt(rate, 0), fmt(receivers, 0))
+                })
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                spec.title,
+                row.server.name(),
+                fmt(nodes, 2),
+                fmt(redis, 2),
+                fmt(
+                    row.median(|s| s.redis_cpu_share.unwrap_or(f64::NAN) * 100.0),
+                    0
+                ) + "%",
+                fmt(together, 2),
+                split.join(" + "),
+            );
+        }
+    }
+}
+
+/// Node `node`'s counts in a sample's report, and the window's length.
+fn node_of(sample: &Sample, node: usize) -> Option<(&sio_loadgen::NodeCount, f64)> {
+    let report = sample.report.as_ref()?;
+    Some((report.nodes.get(node)?, report.seconds))
 }
 
 const COLORS: [&str; 5] = ["#d9480f", "#868e96", "#1971c2", "#2f9e44", "#7048e8"];
