@@ -598,8 +598,13 @@ impl Client {
         Ok(())
     }
 
-    /// Sends at `rate` per second whatever the answers, so that latency is measured from the
-    /// time each message was due (no coordinated omission).
+    /// Sends at `rate` per second whatever the answers (open loop: no coordinated omission).
+    ///
+    /// Latency runs from when the tick fired, not from when it was due: tokio's timer has a
+    /// granularity of 1 ms and fires up to that late (more when the host schedules the
+    /// generator late), which would add the generator's own lateness to every sample. A tick
+    /// that fell due while the previous send was still waiting on the socket was held up by
+    /// the server's back-pressure, so it counts from when it was due.
     async fn echo_at_rate(&self, mut conn: Conn, rate: f64) -> Result<(), ClientError> {
         self.started().await;
         let config = &self.shared().config;
@@ -610,15 +615,18 @@ impl Client {
         ticker.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let mut in_flight: VecDeque<(u64, tokio::time::Instant)> = VecDeque::new();
         let mut id = 0;
+        let mut last_send_done = tokio::time::Instant::now();
         loop {
             tokio::select! {
                 due = ticker.tick() => {
                     if in_flight.front().is_some_and(|(_, sent)| sent.elapsed() > config.timeout) {
                         return Err(ClientError::Timeout("an echo ack"));
                     }
+                    let start = if due < last_send_done { due } else { tokio::time::Instant::now() };
                     id += 1;
                     conn.send_echo(&self.frames, id).await?;
-                    in_flight.push_back((id, due));
+                    last_send_done = tokio::time::Instant::now();
+                    in_flight.push_back((id, start));
                 }
                 incoming = conn.next() => {
                     let position = match incoming? {
