@@ -8,7 +8,10 @@ use std::{
     collections::VecDeque,
     fmt,
     net::SocketAddr,
-    sync::{Arc, Mutex, MutexGuard, Weak},
+    sync::{
+        Arc, Mutex, MutexGuard, Weak,
+        atomic::{AtomicBool, Ordering},
+    },
     time::SystemTime,
 };
 
@@ -195,6 +198,9 @@ pub struct Socket<D> {
     /// [`Socket::awaits_final_poll`]).
     pub(crate) final_poll: Notify,
     pub(crate) closed: CancellationToken,
+    /// Mirrors `closed` for [`Socket::is_open`]: the token's own check takes a lock, and
+    /// every send asks.
+    open: AtomicBool,
     host: Weak<dyn Host<D>>,
     /// Data of the layer above.
     pub data: D,
@@ -238,6 +244,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
             heartbeat: Notify::new(),
             final_poll: Notify::new(),
             closed: CancellationToken::new(),
+            open: AtomicBool::new(true),
             host,
             data,
         }
@@ -274,7 +281,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
 
     /// Whether the session is still open.
     pub fn is_open(&self) -> bool {
-        !self.closed.is_cancelled()
+        self.open.load(Ordering::Acquire)
     }
 
     /// Number of packets waiting to be written: a socket with none is ready for a volatile
@@ -378,6 +385,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
             }
         }
         tracing::debug!(sid = %self.id, %reason, "engine.io session closed");
+        self.open.store(false, Ordering::Release);
         self.closed.cancel();
         self.writer.notify_one();
         if let Some(host) = self.host.upgrade() {

@@ -1,9 +1,6 @@
 //! One Engine.IO connection's Socket.IO state: its decoder and its namespace sockets.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, MutexGuard},
-};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use sio_engineio::Socket as Connection;
 use sio_socketio_proto::{Decoder, DecoderConfig, ProtocolVersion};
@@ -21,8 +18,16 @@ pub struct Client {
 struct State {
     protocol: Option<ProtocolVersion>,
     decoder: Option<Decoder>,
-    sockets: HashMap<String, SocketRef>,
+    /// By namespace name. A connection joins one or a few namespaces: a list is quicker to
+    /// search than a map is to hash, and smaller.
+    sockets: Vec<(Box<str>, SocketRef)>,
     connect_timer: Option<AbortHandle>,
+}
+
+impl State {
+    fn position(&self, nsp: &str) -> Option<usize> {
+        self.sockets.iter().position(|(name, _)| **name == *nsp)
+    }
 }
 
 impl Client {
@@ -49,11 +54,16 @@ impl Client {
     }
 
     pub(crate) fn socket(&self, nsp: &str) -> Option<SocketRef> {
-        self.lock().sockets.get(nsp).cloned()
+        let state = self.lock();
+        state
+            .sockets
+            .iter()
+            .find(|(name, _)| **name == *nsp)
+            .map(|(_, socket)| socket.clone())
     }
 
     pub(crate) fn is_connected_to(&self, nsp: &str) -> bool {
-        self.lock().sockets.contains_key(nsp)
+        self.lock().position(nsp).is_some()
     }
 
     pub(crate) fn has_sockets(&self) -> bool {
@@ -62,14 +72,24 @@ impl Client {
 
     pub(crate) fn insert(&self, nsp: &str, socket: SocketRef) {
         let mut state = self.lock();
-        state.sockets.insert(nsp.to_owned(), socket);
+        match state.position(nsp) {
+            Some(at) => {
+                if let Some(entry) = state.sockets.get_mut(at) {
+                    entry.1 = socket;
+                }
+            }
+            None => state.sockets.push((nsp.into(), socket)),
+        }
         if let Some(timer) = state.connect_timer.take() {
             timer.abort();
         }
     }
 
     pub(crate) fn remove(&self, nsp: &str) {
-        self.lock().sockets.remove(nsp);
+        let mut state = self.lock();
+        if let Some(at) = state.position(nsp) {
+            state.sockets.swap_remove(at);
+        }
     }
 
     pub(crate) fn set_connect_timer(&self, timer: AbortHandle) {
@@ -83,7 +103,7 @@ impl Client {
             if let Some(timer) = state.connect_timer.take() {
                 timer.abort();
             }
-            state.sockets.values().cloned().collect()
+            state.sockets.iter().map(|(_, s)| s.clone()).collect()
         };
         for socket in sockets {
             socket.close(reason);
@@ -95,7 +115,13 @@ impl Client {
 
     /// Node's `Client._disconnect`: every socket leaves its namespace, then the connection closes.
     pub(crate) fn disconnect_all(conn: &Arc<Connection<Client>>) {
-        let sockets: Vec<SocketRef> = conn.data.lock().sockets.values().cloned().collect();
+        let sockets: Vec<SocketRef> = conn
+            .data
+            .lock()
+            .sockets
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
         for socket in sockets {
             socket.disconnect(false);
         }
