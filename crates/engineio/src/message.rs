@@ -33,6 +33,10 @@ impl Message {
         let mut frame = String::with_capacity(capacity + 1);
         frame.push('4');
         write(&mut frame);
+        // A buffer without spare capacity becomes shared bytes without a second allocation
+        // (shrinking in place is cheaper than that allocation), and holds no unused memory while
+        // it waits in outboxes.
+        frame.shrink_to_fit();
         Message(Repr::Text(frame.into()))
     }
 

@@ -203,13 +203,13 @@ impl Namespace {
         &self,
         packet: &Packet,
         protocol: ProtocolVersion,
-    ) -> Result<Vec<Message>, EncodeError> {
+    ) -> Result<Encoded, EncodeError> {
         encode_packet(self.parser, packet, protocol)
     }
 
     /// Encodes a broadcast once for every receiver. Events encode the same for every protocol
     /// revision, so the v5 encoding serves all clients.
-    pub(crate) fn encode_broadcast(&self, packet: &Packet) -> Option<Vec<Message>> {
+    pub(crate) fn encode_broadcast(&self, packet: &Packet) -> Option<Encoded> {
         self.encode(packet, ProtocolVersion::V5)
             .inspect_err(
                 |error| tracing::warn!(nsp = %self.name, %error, "broadcast not encodable"),
@@ -351,7 +351,7 @@ pub(crate) fn encode_packet(
     parser: Parser,
     packet: &Packet,
     protocol: ProtocolVersion,
-) -> Result<Vec<Message>, EncodeError> {
+) -> Result<Encoded, EncodeError> {
     match parser {
         Parser::Json => {
             let mut attachments = Vec::new();
@@ -360,12 +360,39 @@ pub(crate) fn encode_packet(
                 result = text::encode_into(packet, protocol, buf, &mut attachments);
             });
             result?;
-            let mut messages = Vec::with_capacity(1 + attachments.len());
-            messages.push(frame);
-            messages.extend(attachments.into_iter().map(Message::binary));
-            Ok(messages)
+            Ok(Encoded {
+                frame,
+                attachments: attachments.into_iter().map(Message::binary).collect(),
+            })
         }
-        Parser::MsgPack => Ok(vec![Message::binary(msgpack::encode(packet)?)]),
+        Parser::MsgPack => Ok(Encoded {
+            frame: Message::binary(msgpack::encode(packet)?),
+            attachments: Vec::new(),
+        }),
+    }
+}
+
+/// A packet encoded for the wire: its frame, then its binary attachments (none, most often,
+/// which then cost no allocation).
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    frame: Message,
+    attachments: Vec<Message>,
+}
+
+impl Encoded {
+    /// The Engine.IO messages to send, in order, for one more receiver.
+    pub(crate) fn messages(&self) -> impl Iterator<Item = Message> + '_ {
+        std::iter::once(self.frame.clone()).chain(self.attachments.iter().cloned())
+    }
+}
+
+impl IntoIterator for Encoded {
+    type Item = Message;
+    type IntoIter = std::iter::Chain<std::iter::Once<Message>, std::vec::IntoIter<Message>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        std::iter::once(self.frame).chain(self.attachments)
     }
 }
 

@@ -11,7 +11,7 @@ use std::{
 };
 
 use serde::{Serialize, de::DeserializeOwned};
-use sio_engineio::{Message, Socket as Connection};
+use sio_engineio::Socket as Connection;
 use sio_socketio_proto::{
     ArgsError, Packet, ProtocolVersion, Value, from_value, to_args, to_value,
 };
@@ -28,7 +28,7 @@ use crate::{
         SocketRef,
     },
     handshake::Handshake,
-    namespace::Namespace,
+    namespace::{Encoded, Namespace},
 };
 
 /// Why a socket left its namespace, named as Node names it.
@@ -408,14 +408,14 @@ impl Socket {
     pub(crate) fn deliver_encoded(
         self: &Arc<Self>,
         packet: &Packet,
-        encoded: &[Message],
+        encoded: &Encoded,
         volatile: bool,
     ) -> bool {
         if !self.connected() || (volatile && self.conn.queued() > 0) {
             return false;
         }
         self.notify_outgoing(packet);
-        self.conn.send_all(encoded.iter().cloned());
+        self.conn.send_all(encoded.messages());
         true
     }
 

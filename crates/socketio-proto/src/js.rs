@@ -111,10 +111,29 @@ fn write_sci_as_js(out: &mut String, sci: &str) {
     }
 }
 
+/// Whether `bytes` holds a `"`, a `\\` or a control character. Each 32-byte block is tested
+/// without an early exit, which the compiler turns into vector compares.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let special = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        if block.iter().fold(false, |found, &b| found | special(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| special(b))
+}
+
 /// Appends `s` as a JSON string literal escaped like `JSON.stringify` (only `"`, `\` and control
 /// characters; `/` and non-ASCII characters are written as they are).
 pub(crate) fn write_json_str(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings need no escape: one scan, one copy.
+    if !needs_escape(s.as_bytes()) {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let escape: Option<&str> = match b {
@@ -218,6 +237,24 @@ pub(crate) fn number_to_event_name(v: &Value) -> Option<String> {
 )]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn the_word_scan_finds_what_a_byte_scan_finds(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            special in proptest::sample::select(vec![b'"', b'\\', 0x00, 0x1f, 0x0a]),
+            at in 0usize..40,
+        ) {
+            let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+            proptest::prop_assert_eq!(needs_escape(&bytes), naive(&bytes));
+            // The same bytes with one special byte somewhere, so that hits are often tested.
+            let mut hit: Vec<u8> = bytes.iter().map(|&b| b.max(0x20)).filter(|&b| b != b'"' && b != b'\\').collect();
+            hit.insert(at.min(hit.len()), special);
+            proptest::prop_assert!(needs_escape(&hit));
+            hit.retain(|&b| b != special);
+            proptest::prop_assert!(!needs_escape(&hit));
+        }
+    }
 
     fn js(v: f64) -> String {
         let mut s = String::new();

@@ -42,24 +42,23 @@ pub(crate) fn event_data(
         packet_type,
         expected: "a non-empty array starting with the event name",
     };
-    let items = match payload {
+    let mut items = match payload {
         None => return Err(DecodeError::MissingPayload { packet_type }),
-        Some(Value::Array(items)) => items,
+        Some(Value::Array(items)) if !items.is_empty() => items,
         Some(_) => return Err(invalid),
     };
-    let mut items = items.into_iter();
-    let event = match items.next() {
-        Some(Value::String(s)) => match s.into_str() {
+    // In place: the arguments keep the array's allocation.
+    let event = match items.remove(0) {
+        Value::String(s) => match s.into_str() {
             Some(name) if is_reserved_event(&name) => {
                 return Err(DecodeError::ReservedEvent { name });
             }
             Some(name) => name,
             None => return Err(invalid),
         },
-        Some(other) => js::number_to_event_name(&other).ok_or(invalid)?,
-        None => return Err(invalid),
+        other => js::number_to_event_name(&other).ok_or(invalid)?,
     };
-    Ok((event, items.collect()))
+    Ok((event, items))
 }
 
 /// ACK: an array, possibly empty; no payload at all counts as no arguments, as socket.io-parser accepts

@@ -35,7 +35,14 @@ impl JsonWriter<'_, '_> {
             Value::Nil => self.out.push_str("null"),
             Value::Boolean(b) => self.out.push_str(if *b { "true" } else { "false" }),
             Value::Integer(i) => {
-                let _ = write!(self.out, "{i}");
+                let mut digits = itoa::Buffer::new();
+                match (i.as_u64(), i.as_i64()) {
+                    (Some(u), _) => self.out.push_str(digits.format(u)),
+                    (None, Some(n)) => self.out.push_str(digits.format(n)),
+                    (None, None) => {
+                        let _ = write!(self.out, "{i}");
+                    }
+                }
             }
             Value::F32(f) => js::write_f32(self.out, *f),
             Value::F64(f) => js::write_f64(self.out, *f),

@@ -5,8 +5,6 @@ mod binary;
 mod decode;
 mod json;
 
-use std::fmt::Write as _;
-
 use bytes::Bytes;
 use rmpv::Value;
 
@@ -160,19 +158,22 @@ fn write_header(
     for arg in args {
         attachments += json::count_binaries(arg, 1)?;
     }
+    let mut digits = itoa::Buffer::new();
     if attachments == 0 {
-        let _ = write!(out, "{}", plain.as_u8());
+        out.push_str(digits.format(plain.as_u8()));
     } else {
         let binary = if plain == PacketType::Event {
             PacketType::BinaryEvent
         } else {
             PacketType::BinaryAck
         };
-        let _ = write!(out, "{}{attachments}-", binary.as_u8());
+        out.push_str(digits.format(binary.as_u8()));
+        out.push_str(digits.format(attachments));
+        out.push('-');
     }
     write_nsp(out, nsp, None)?;
     if let Some(id) = id {
-        let _ = write!(out, "{id}");
+        out.push_str(digits.format(id));
     }
     Ok(())
 }
