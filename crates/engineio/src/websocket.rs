@@ -226,9 +226,17 @@ async fn run<D: Send + Sync + 'static>(socket: Arc<Socket<D>>, mut ws: Ws) {
             }
             Drained::Nothing | Drained::Superseded => {}
         }
+        // A reader that has nothing new is not polled (the task is often woken only to write).
+        let next_frame = std::future::poll_fn(|cx| {
+            if ws.get_ref().may_read_or_wake(cx.waker()) {
+                ws.poll_next_unpin(cx)
+            } else {
+                std::task::Poll::Pending
+            }
+        });
         tokio::select! {
             _ = woken => {}
-            frame = ws.next() => {
+            frame = next_frame => {
                 let packet_result = match &frame {
                     // Clients asked for base64 (`forceBase64`) send binary as `b…` text.
                     Some(Ok(WsMessage::Text(text))) => {

@@ -489,6 +489,27 @@ async fn websocket_only_session_echoes_and_heartbeats() {
 }
 
 #[tokio::test]
+async fn a_close_after_the_server_wrote_is_still_heard() {
+    // The session task waits for the client with its reader idle; woken only to write, it
+    // must keep listening (it once stopped until the next write).
+    let (server, mut events) = start_recording(calm_config()).await;
+    let (mut ws, sid) = server.open_ws("").await;
+    ws.send_text("4ping").await;
+    assert_eq!(ws.next_text().await, "4ping");
+    for i in 0..3 {
+        server
+            .engine
+            .session(&sid)
+            .unwrap()
+            .send_text(&format!("server {i}"));
+        assert_eq!(ws.next_text().await, format!("4server {i}"));
+    }
+    futures_util::SinkExt::close(&mut ws.0).await.unwrap();
+    assert_eq!(events.close_of(&sid).await, CloseReason::TransportClose);
+    assert_eq!(server.engine.session_count(), 0);
+}
+
+#[tokio::test]
 async fn a_websocket_dropped_without_closing_handshake_is_a_transport_close() {
     // As in Node, where `ws` reports a vanished peer as a close (code 1006), not an error.
     let (server, mut events) = start_recording(calm_config()).await;

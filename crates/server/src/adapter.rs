@@ -228,10 +228,15 @@ impl Adapter for LocalAdapter {
     }
 }
 
+/// Maps keyed by room names and socket ids, looked up for every delivery: foldhash rather
+/// than SipHash (still seeded per process).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+
 #[derive(Debug, Default)]
 struct Rooms {
-    members: HashMap<Room, HashSet<Arc<str>>>,
-    of_socket: HashMap<Arc<str>, HashSet<Room>>,
+    members: FastMap<Room, FastSet<Arc<str>>>,
+    of_socket: FastMap<Arc<str>, FastSet<Room>>,
 }
 
 /// Told when a room gets its first local socket (`true`) or loses its last one (`false`).
@@ -405,11 +410,12 @@ impl LocalAdapter {
             return Vec::new();
         };
         let state = self.read_rooms();
-        let excluded = |id: &str| {
-            opts.except
-                .iter()
-                .any(|room| state.members.get(room).is_some_and(|m| m.contains(id)))
-        };
+        let except: Vec<&FastSet<Arc<str>>> = opts
+            .except
+            .iter()
+            .filter_map(|room| state.members.get(room))
+            .collect();
+        let excluded = |id: &str| except.iter().any(|members| members.contains(id));
         if opts.rooms.is_empty() {
             return nsp
                 .sockets()
@@ -417,17 +423,27 @@ impl LocalAdapter {
                 .filter(|socket| !excluded(socket.id()))
                 .collect();
         }
-        let mut seen: HashSet<&str> = HashSet::new();
-        let mut ids = Vec::new();
-        for room in &opts.rooms {
-            for id in state.members.get(room).into_iter().flatten() {
-                if seen.insert(id) && !excluded(id) {
-                    ids.push(id.clone());
-                }
+        let rooms: Vec<&FastSet<Arc<str>>> = opts
+            .rooms
+            .iter()
+            .filter_map(|room| state.members.get(room))
+            .collect();
+        let ids: Vec<&Arc<str>> = match rooms.as_slice() {
+            // One room holds each member once: nothing to deduplicate.
+            [members] => members.iter().filter(|id| !excluded(id)).collect(),
+            _ => {
+                let mut seen = FastSet::with_capacity_and_hasher(
+                    rooms.iter().map(|m| m.len()).sum(),
+                    Default::default(),
+                );
+                rooms
+                    .iter()
+                    .flat_map(|members| members.iter())
+                    .filter(|id| seen.insert(&***id) && !excluded(id))
+                    .collect()
             }
-        }
-        drop(state);
-        ids.iter().filter_map(|id| nsp.socket(id)).collect()
+        };
+        nsp.sockets_with_ids(ids)
     }
 
     /// Delivers an EVENT to the local sockets `opts` selects, encoding it once. With recovery

@@ -74,7 +74,7 @@ pub struct Namespace {
     name: String,
     parser: Parser,
     pub(crate) behaviour: Arc<Behaviour>,
-    sockets: RwLock<HashMap<Arc<str>, SocketRef>>,
+    sockets: RwLock<HashMap<Arc<str>, SocketRef, foldhash::fast::RandomState>>,
     adapter: Arc<dyn Adapter>,
     ack_ids: AtomicU64,
     /// Set for the child of a dynamic namespace that is removed when it empties.
@@ -106,7 +106,7 @@ impl Namespace {
                 name,
                 parser,
                 behaviour,
-                sockets: RwLock::new(HashMap::new()),
+                sockets: RwLock::new(HashMap::default()),
                 ack_ids: AtomicU64::new(0),
                 on_empty,
             }
@@ -142,7 +142,10 @@ impl Namespace {
             .insert(event.into(), Arc::new(handler));
     }
 
-    fn sockets_read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, SocketRef>> {
+    fn sockets_read(
+        &self,
+    ) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, SocketRef, foldhash::fast::RandomState>>
+    {
         self.sockets.read().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -154,6 +157,17 @@ impl Namespace {
     /// This node's socket with this id.
     pub fn socket(&self, id: &str) -> Option<SocketRef> {
         self.sockets_read().get(id).cloned()
+    }
+
+    /// This node's sockets with these ids, under one lock; ids of sockets gone are skipped.
+    pub(crate) fn sockets_with_ids<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a Arc<str>>,
+    ) -> Vec<SocketRef> {
+        let sockets = self.sockets_read();
+        ids.into_iter()
+            .filter_map(|id| sockets.get(id).cloned())
+            .collect()
     }
 
     /// Number of sockets connected to this namespace on this node.

@@ -113,7 +113,7 @@ pub(crate) enum AckSink {
 
 #[derive(Default)]
 struct Handlers {
-    events: HashMap<String, Arc<dyn EventHandler>>,
+    events: HashMap<String, Arc<dyn EventHandler>, foldhash::fast::RandomState>,
     any: Vec<Arc<dyn EventHandler>>,
     outgoing: Vec<OutgoingListener>,
     middlewares: Vec<Arc<dyn PacketMiddleware>>,
