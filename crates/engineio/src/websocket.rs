@@ -93,7 +93,8 @@ impl WsSettings {
             .ok()?;
         let config = WebSocketConfig::default()
             .read_buffer_size(self.read_buffer_size)
-            .write_buffer_size(0)
+            // Frames of one drain go out in one write (flushed at its end); 16 KB bounds the batch.
+            .write_buffer_size(16 * 1024)
             .max_message_size(Some(self.max_message_size))
             .max_frame_size(Some(self.max_message_size));
         Some(
