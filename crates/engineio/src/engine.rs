@@ -21,6 +21,10 @@ use crate::{
     websocket,
 };
 
+/// How long a polling request that arrives mid-upgrade waits for the upgrade to settle (see
+/// [`Socket::settle_upgrade`]).
+const UPGRADE_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
+
 /// What the layer above Engine.IO does with sessions (Node's `connection`, `message` and
 /// `close` events).
 pub trait EngineHandler: Send + Sync + 'static {
@@ -220,6 +224,9 @@ impl<H: EngineHandler> Inner<H> {
             let Some(socket) = self.find(sid) else {
                 return error_response(ErrorCode::UnknownSid, None, is_upgrade);
             };
+            if !is_upgrade {
+                socket.settle_upgrade(UPGRADE_GRACE).await;
+            }
             let current = socket.transport();
             if !is_upgrade && current != transport {
                 return error_response(ErrorCode::BadRequest, None, false);

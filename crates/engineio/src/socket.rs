@@ -197,6 +197,8 @@ pub struct Socket<D> {
     /// Wakes whoever waits for a closed polling session's last poll (see
     /// [`Socket::awaits_final_poll`]).
     pub(crate) final_poll: Notify,
+    /// Wakes polling requests waiting for an upgrade to complete or fail.
+    pub(crate) upgrade_settled: Notify,
     pub(crate) closed: CancellationToken,
     /// Mirrors `closed` for [`Socket::is_open`]: the token's own check takes a lock, and
     /// every send asks.
@@ -243,6 +245,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
             writer: Notify::new(),
             heartbeat: Notify::new(),
             final_poll: Notify::new(),
+            upgrade_settled: Notify::new(),
             closed: CancellationToken::new(),
             open: AtomicBool::new(true),
             host,
@@ -277,6 +280,41 @@ impl<D: Send + Sync + 'static> Socket<D> {
     /// The transport the session currently uses.
     pub fn transport(&self) -> TransportKind {
         self.lock().transport
+    }
+
+    /// Waits, at most `grace`, for an upgrade under way to complete or fail.
+    ///
+    /// A client sends its probe and upgrade packets on the new WebSocket and then pauses
+    /// polling, so a polling request arriving mid-upgrade was most likely sent after them, and
+    /// the WebSocket task may not have read them yet (Node, reading in arrival order, sees the
+    /// upgrade first and refuses the request). A poll that was merely in flight waits `grace`,
+    /// then is served as before.
+    pub(crate) async fn settle_upgrade(&self, grace: std::time::Duration) {
+        let wait = async {
+            loop {
+                let settled = self.upgrade_settled.notified();
+                let mut settled = std::pin::pin!(settled);
+                settled.as_mut().enable();
+                if !self.lock().upgrading {
+                    return;
+                }
+                settled.await;
+            }
+        };
+        let _ = tokio::time::timeout(grace, wait).await;
+    }
+
+    /// Ends an upgrade under way: the session now runs on the WebSocket, or stays on polling.
+    pub(crate) fn end_upgrade(&self, upgraded: bool) {
+        {
+            let mut state = self.lock();
+            state.upgrading = false;
+            if upgraded {
+                state.upgraded = true;
+                state.transport = TransportKind::WebSocket;
+            }
+        }
+        self.upgrade_settled.notify_waiters();
     }
 
     /// Whether the session is still open.

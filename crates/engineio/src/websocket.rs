@@ -140,38 +140,42 @@ pub(crate) fn upgrade_existing<H: EngineHandler, B>(
         return status_response(StatusCode::BAD_REQUEST);
     };
     let settings = WsSettings::of(inner);
-    tokio::spawn(async move {
-        let Some(mut ws) = settings.connect(on_upgrade).await else {
-            return;
-        };
-        // Like Node, a WebSocket for a session that is closed, already upgrading or upgraded is
-        // accepted and then closed: refusing it with an HTTP error would make some clients throw.
-        let may_upgrade = {
-            let mut state = socket.lock();
-            let ok = socket.is_open() && !state.upgrading && !state.upgraded;
-            if ok {
-                state.upgrading = true;
-            }
-            ok
-        };
-        if !may_upgrade {
-            let _ = ws.close(None).await;
-            return;
+    // Like Node, a WebSocket for a session that is closed, already upgrading or upgraded is
+    // accepted and then closed: refusing it with an HTTP error would make some clients throw.
+    // Marked as upgrading before the 101 goes out, so that polling requests sent after it wait
+    // for the upgrade to settle (see `Socket::settle_upgrade`).
+    let may_upgrade = {
+        let mut state = socket.lock();
+        let ok = socket.is_open() && !state.upgrading && !state.upgraded;
+        if ok {
+            state.upgrading = true;
         }
+        ok
+    };
+    tokio::spawn(async move {
+        let ws = settings.connect(on_upgrade).await;
+        let mut ws = match (ws, may_upgrade) {
+            (Some(ws), true) => ws,
+            (Some(mut ws), false) => {
+                let _ = ws.close(None).await;
+                return;
+            }
+            (None, upgrading) => {
+                if upgrading {
+                    socket.end_upgrade(false);
+                }
+                return;
+            }
+        };
         let probed = tokio::time::timeout(settings.upgrade_timeout, probe(&socket, &mut ws)).await;
         if probed.is_ok_and(|ok| ok) {
-            {
-                let mut state = socket.lock();
-                state.upgrading = false;
-                state.upgraded = true;
-                state.transport = TransportKind::WebSocket;
-            }
+            socket.end_upgrade(true);
             tracing::debug!(sid = socket.id(), "upgraded to websocket");
             // Release a poll still pending so the polling side ends cleanly.
             socket.writer.notify_one();
             run(socket, ws).await;
         } else {
-            socket.lock().upgrading = false;
+            socket.end_upgrade(false);
             tracing::debug!(sid = socket.id(), "upgrade failed or timed out");
             let _ = ws.close(None).await;
         }
