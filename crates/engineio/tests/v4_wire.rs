@@ -434,6 +434,23 @@ async fn polling_session_upgrades_to_websocket() {
 }
 
 #[tokio::test]
+async fn a_poll_sent_just_after_the_upgrade_packet_is_refused() {
+    // The socket.io-protocol suite sends the probe and upgrade packets, then at once a GET,
+    // which the server may handle before the WebSocket task has read `5`: such a GET waits for
+    // the upgrade rather than become the pending poll. (This test cannot force that order: the
+    // suite's runs showed the race; here the GET is sent first but may still arrive second.)
+    let (server, _events) = start_recording(calm_config()).await;
+    let (sid, _) = server.open_polling("4").await;
+    let mut ws = server.ws(&websocket(&sid)).await;
+    let poll = server.start_poll(&polling(&sid)).await;
+    ws.send_text("2probe").await;
+    ws.send_text("5").await;
+    let reply = poll.reply().await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert_eq!(ws.next_text().await, "3probe");
+}
+
+#[tokio::test]
 async fn an_upgrade_without_probe_does_not_take_the_session() {
     let (server, _events) = start_recording(calm_config()).await;
     let (sid, _) = server.open_polling("4").await;
