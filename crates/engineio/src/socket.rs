@@ -290,6 +290,9 @@ impl<D: Send + Sync + 'static> Socket<D> {
     /// upgrade first and refuses the request). A poll that was merely in flight waits `grace`,
     /// then is served as before.
     pub(crate) async fn settle_upgrade(&self, grace: std::time::Duration) {
+        if !self.lock().upgrading {
+            return;
+        }
         let wait = async {
             loop {
                 let settled = self.upgrade_settled.notified();
