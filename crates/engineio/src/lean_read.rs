@@ -79,7 +79,7 @@ impl<S> LeanRead<S> {
 
     /// Whether polling the reader could make progress: false only after a read found nothing
     /// and before the connection signalled new bytes (or an error, or its end).
-    pub(crate) fn may_read(&self) -> bool {
+    fn may_read(&self) -> bool {
         !self.spill.is_empty() || self.readable.ready.load(Ordering::Acquire)
     }
 

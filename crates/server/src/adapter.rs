@@ -228,10 +228,10 @@ impl Adapter for LocalAdapter {
     }
 }
 
-/// Maps keyed by room names and socket ids, looked up for every delivery: foldhash rather
-/// than SipHash (still seeded per process).
-type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
+/// Maps keyed by room names, socket ids and event names, looked up for every delivery or
+/// event: foldhash rather than SipHash (still seeded per process).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+pub(crate) type FastSet<T> = HashSet<T, foldhash::fast::RandomState>;
 
 #[derive(Debug, Default)]
 struct Rooms {

@@ -28,6 +28,12 @@ impl State {
     fn position(&self, nsp: &str) -> Option<usize> {
         self.sockets.iter().position(|(name, _)| **name == *nsp)
     }
+
+    fn get(&self, nsp: &str) -> Option<&SocketRef> {
+        self.sockets
+            .get(self.position(nsp)?)
+            .map(|(_, socket)| socket)
+    }
 }
 
 impl Client {
@@ -54,12 +60,7 @@ impl Client {
     }
 
     pub(crate) fn socket(&self, nsp: &str) -> Option<SocketRef> {
-        let state = self.lock();
-        state
-            .sockets
-            .iter()
-            .find(|(name, _)| **name == *nsp)
-            .map(|(_, socket)| socket.clone())
+        self.lock().get(nsp).cloned()
     }
 
     pub(crate) fn is_connected_to(&self, nsp: &str) -> bool {
@@ -72,12 +73,8 @@ impl Client {
 
     pub(crate) fn insert(&self, nsp: &str, socket: SocketRef) {
         let mut state = self.lock();
-        match state.position(nsp) {
-            Some(at) => {
-                if let Some(entry) = state.sockets.get_mut(at) {
-                    entry.1 = socket;
-                }
-            }
+        match state.sockets.iter_mut().find(|(name, _)| **name == *nsp) {
+            Some(entry) => entry.1 = socket,
             None => state.sockets.push((nsp.into(), socket)),
         }
         if let Some(timer) = state.connect_timer.take() {

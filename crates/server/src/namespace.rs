@@ -17,7 +17,7 @@ use sio_socketio_proto::{
 };
 
 use crate::{
-    adapter::{AckCollector, Adapter, AdapterFactory, LocalAdapter, Room},
+    adapter::{AckCollector, Adapter, AdapterFactory, FastMap, LocalAdapter, Room},
     broadcast::{BroadcastOperator, RemoteSocket},
     config::{Parser, RecoveryConfig},
     error::{AckError, AdapterError, EmitError},
@@ -74,7 +74,7 @@ pub struct Namespace {
     name: String,
     parser: Parser,
     pub(crate) behaviour: Arc<Behaviour>,
-    sockets: RwLock<HashMap<Arc<str>, SocketRef, foldhash::fast::RandomState>>,
+    sockets: RwLock<FastMap<Arc<str>, SocketRef>>,
     adapter: Arc<dyn Adapter>,
     ack_ids: AtomicU64,
     /// Set for the child of a dynamic namespace that is removed when it empties.
@@ -106,7 +106,7 @@ impl Namespace {
                 name,
                 parser,
                 behaviour,
-                sockets: RwLock::new(HashMap::default()),
+                sockets: RwLock::new(FastMap::default()),
                 ack_ids: AtomicU64::new(0),
                 on_empty,
             }
@@ -142,10 +142,7 @@ impl Namespace {
             .insert(event.into(), Arc::new(handler));
     }
 
-    fn sockets_read(
-        &self,
-    ) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, SocketRef, foldhash::fast::RandomState>>
-    {
+    fn sockets_read(&self) -> std::sync::RwLockReadGuard<'_, FastMap<Arc<str>, SocketRef>> {
         self.sockets.read().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -18,7 +18,7 @@ use sio_socketio_proto::{
 use tokio::sync::oneshot;
 
 use crate::{
-    adapter::{AckCollector, BroadcastOptions, Room, SocketInfo},
+    adapter::{AckCollector, BroadcastOptions, FastMap, Room, SocketInfo},
     broadcast::BroadcastOperator,
     client::Client,
     error::{AckError, EmitError},
@@ -113,7 +113,7 @@ pub(crate) enum AckSink {
 
 #[derive(Default)]
 struct Handlers {
-    events: HashMap<String, Arc<dyn EventHandler>, foldhash::fast::RandomState>,
+    events: FastMap<String, Arc<dyn EventHandler>>,
     any: Vec<Arc<dyn EventHandler>>,
     outgoing: Vec<OutgoingListener>,
     middlewares: Vec<Arc<dyn PacketMiddleware>>,
