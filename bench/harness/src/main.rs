@@ -572,35 +572,19 @@ fn start_redis(options: &Options, pinned: bool) -> Result<(Running, u16), String
 
 /// One command to the Redis on `port`; its simple-string, integer or bulk-string answer.
 fn redis_query(port: u16, args: &[&str]) -> Result<String, String> {
-    use std::io::{Read, Write};
-    let address = std::net::SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let mut stream = std::net::TcpStream::connect_timeout(&address, Duration::from_secs(1))
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
+        .map_err(|e| e.to_string())?;
+    let mut connection = client
+        .get_connection_with_timeout(Duration::from_secs(1))
         .map_err(|e| format!("cannot connect: {e}"))?;
-    stream
+    connection
         .set_read_timeout(Some(Duration::from_secs(2)))
         .map_err(|e| e.to_string())?;
-    let mut request = format!("*{}\r\n", args.len());
-    for arg in args {
-        request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-    }
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| e.to_string())?;
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).map_err(|e| e.to_string())?;
-    let line = line.trim_end();
-    let (kind, rest) = line.split_at_checked(1).ok_or("no answer")?;
-    match kind {
-        "+" | ":" => Ok(rest.to_owned()),
-        "$" => {
-            let length: usize = rest.parse().map_err(|_| format!("bad answer {line:?}"))?;
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).map_err(|e| e.to_string())?;
-            String::from_utf8(body).map_err(|e| e.to_string())
-        }
-        _ => Err(format!("redis answered {line:?}")),
-    }
+    let (command, rest) = args.split_first().ok_or("no command")?;
+    redis::cmd(command)
+        .arg(rest)
+        .query::<String>(&mut connection)
+        .map_err(|e| format!("redis answered: {e}"))
 }
 
 /// Waits until `nodes` clients of the Redis on `port` have a pattern subscription (each
