@@ -570,10 +570,10 @@ fn start_redis(options: &Options, pinned: bool) -> Result<(Running, u16), String
     }
 }
 
-/// One command to the Redis on `port`; its simple-string, integer or bulk-string answer.
+/// One command to the Redis on `port`; its answer as a string.
 fn redis_query(port: u16, args: &[&str]) -> Result<String, String> {
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))
-        .map_err(|e| e.to_string())?;
+    let client =
+        redis::Client::open(format!("redis://127.0.0.1:{port}/")).map_err(|e| e.to_string())?;
     let mut connection = client
         .get_connection_with_timeout(Duration::from_secs(1))
         .map_err(|e| format!("cannot connect: {e}"))?;
