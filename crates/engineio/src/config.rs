@@ -3,33 +3,7 @@
 use std::{fmt, sync::Arc, time::Duration};
 
 use http::{HeaderValue, request::Parts};
-
-/// A transport a client may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
-    /// HTTP long-polling (`transport=polling`).
-    Polling,
-    /// WebSocket (`transport=websocket`).
-    WebSocket,
-}
-
-impl TransportKind {
-    /// The name used in the `transport` query parameter and in `upgrades`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransportKind::Polling => "polling",
-            TransportKind::WebSocket => "websocket",
-        }
-    }
-
-    pub(crate) fn from_query(name: &str) -> Option<Self> {
-        match name {
-            "polling" => Some(TransportKind::Polling),
-            "websocket" => Some(TransportKind::WebSocket),
-            _ => None,
-        }
-    }
-}
+use sio_engineio_session::TransportKind;
 
 /// Decides whether a handshake request may open a session (Node's `allowRequest`).
 ///

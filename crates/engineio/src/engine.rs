@@ -12,18 +12,20 @@ use http_body::Body;
 use http_body_util::Full;
 use sio_engineio_proto::{Data, ErrorCode, Handshake, Revision};
 
+use sio_engineio_session::{
+    CloseReason, ServerSession, Timing, TransportKind,
+    server::{ServerConfig, UPGRADE_GRACE},
+};
+
 use crate::{
-    config::{EngineConfig, TransportKind},
+    config::EngineConfig,
     polling,
     query::EngineQuery,
     sid::Sid,
-    socket::{CloseReason, Host, Outgoing, RequestInfo, Socket},
+    socket::{Host, RequestInfo, Socket},
+    timer::{Sessions, Timer},
     websocket,
 };
-
-/// How long a polling request that arrives mid-upgrade waits for the upgrade to settle (see
-/// [`Socket::settle_upgrade`]).
-const UPGRADE_GRACE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// What the layer above Engine.IO does with sessions (Node's `connection`, `message` and
 /// `close` events).
@@ -81,7 +83,21 @@ pub(crate) struct Inner<H: EngineHandler> {
     pub(crate) config: EngineConfig,
     pub(crate) handler: H,
     sessions: RwLock<HashMap<Sid, Arc<Socket<H::Data>>>>,
+    timer: Arc<Timer>,
     me: Weak<Inner<H>>,
+}
+
+impl<H: EngineHandler> Sessions for Inner<H> {
+    fn fire(&self, sid: Sid) -> Option<std::time::Instant> {
+        let socket = self.sessions_read().get(&sid).cloned()?;
+        socket.on_timer()
+    }
+}
+
+impl<H: EngineHandler> Drop for Inner<H> {
+    fn drop(&mut self) {
+        self.timer.stop();
+    }
 }
 
 impl<H: EngineHandler> Host<H::Data> for Inner<H> {
@@ -118,6 +134,7 @@ impl<H: EngineHandler> Engine<H> {
             config: config.normalized(),
             handler,
             sessions: RwLock::new(HashMap::new()),
+            timer: Arc::new(Timer::default()),
             me: me.clone(),
         });
         Engine { inner }
@@ -274,7 +291,7 @@ impl<H: EngineHandler> Inner<H> {
         response
     }
 
-    /// Creates a session, queues its open packet and starts its heartbeat.
+    /// Creates a session, queues its open packet and files its heartbeat with the timer.
     pub(crate) fn open<B>(
         &self,
         req: &Request<B>,
@@ -282,7 +299,7 @@ impl<H: EngineHandler> Inner<H> {
         transport: TransportKind,
         supports_binary: bool,
     ) -> Arc<Socket<H::Data>> {
-        let opened = tokio::time::Instant::now();
+        let opened = crate::socket::now();
         let (uri, headers) = RequestInfo::detach(req.uri(), req.headers());
         let request = RequestInfo {
             method: req.method().clone(),
@@ -294,15 +311,6 @@ impl<H: EngineHandler> Inner<H> {
         };
         let host: Weak<dyn Host<H::Data>> = self.me.clone();
         let sid = Sid::generate();
-        let socket = Arc::new(Socket::new(
-            sid,
-            revision,
-            transport,
-            supports_binary,
-            request,
-            host,
-            H::Data::default(),
-        ));
         let handshake = Handshake {
             sid: sid.to_string(),
             upgrades: self.config.upgrades_from(transport),
@@ -311,18 +319,34 @@ impl<H: EngineHandler> Inner<H> {
             max_payload: (revision == Revision::V4)
                 .then_some(self.config.max_http_buffer_size as u64),
         };
-        socket.push(Outgoing::Open(Box::new(handshake)));
+        let session = ServerSession::new(
+            opened,
+            revision,
+            transport,
+            ServerConfig {
+                timing: Timing {
+                    ping_interval: self.config.ping_interval,
+                    ping_timeout: self.config.ping_timeout,
+                },
+            },
+            handshake,
+        );
+        let socket = Arc::new(Socket::new(
+            sid,
+            supports_binary,
+            request,
+            host,
+            session,
+            H::Data::default(),
+        ));
         self.sessions
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(sid, socket.clone());
         tracing::debug!(%sid, ?revision, transport = transport.as_str(), "engine.io session opened");
-        tokio::spawn(crate::socket::heartbeat(
-            socket.clone(),
-            opened,
-            self.config.ping_interval,
-            self.config.ping_timeout,
-        ));
+        if let Some(at) = socket.first_deadline() {
+            self.timer.schedule(at, sid, &self.me);
+        }
         self.handler.on_open(socket.clone());
         socket
     }

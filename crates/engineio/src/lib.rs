@@ -47,13 +47,15 @@ mod server;
 mod service;
 mod sid;
 mod socket;
+mod timer;
 mod websocket;
 
-pub use config::{AllowRequest, Cookie, Cors, CorsOrigin, EngineConfig, TransportKind};
+pub use config::{AllowRequest, Cookie, Cors, CorsOrigin, EngineConfig};
 pub use engine::{Engine, EngineHandler, RemoteAddr, Secure};
 pub use message::Message;
 pub use server::{listen, serve, serve_connection};
 pub use service::{BoxError, EngineBody, EngineLayer, EngineService, NotFound};
 pub use sid::Sid;
 pub use sio_engineio_proto::{Data, Revision};
-pub use socket::{CloseReason, RequestInfo, Socket};
+pub use sio_engineio_session::{CloseReason, TransportKind};
+pub use socket::{RequestInfo, Socket};

@@ -8,11 +8,12 @@ use http_body::Body;
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use sio_engineio_proto::{Packet, Revision, payload};
 
+use sio_engineio_session::{CloseReason, TransportKind};
+
 use crate::{
-    config::TransportKind,
     engine::{EngineHandler, Inner, status_response},
     query::EngineQuery,
-    socket::{CloseReason, Drained, Outgoing, Socket},
+    socket::{Drained, Outgoing, Socket, to_packet},
 };
 
 /// Serves a GET (poll) or POST (data) request of a polling session.
@@ -63,11 +64,11 @@ struct PendingPoll<'a, D: Send + Sync + 'static> {
 
 impl<D: Send + Sync + 'static> Drop for PendingPoll<'_, D> {
     fn drop(&mut self) {
-        self.socket.lock().poll_pending = false;
         if !self.answered {
             tracing::debug!(sid = self.socket.id(), "poll connection closed prematurely");
-            self.socket.close_with(CloseReason::TransportError);
         }
+        let effect = self.socket.lock().end_poll(self.answered);
+        self.socket.apply(effect);
     }
 }
 
@@ -76,15 +77,11 @@ async fn poll<D: Send + Sync + 'static>(
     jsonp: Option<&str>,
     compression: Option<Compression>,
 ) -> Response<Full<Bytes>> {
-    {
-        let mut state = socket.lock();
-        if state.poll_pending {
-            drop(state);
-            tracing::debug!(sid = socket.id(), "overlapping poll from client");
-            socket.close_with(CloseReason::TransportError);
-            return status_response(StatusCode::BAD_REQUEST);
-        }
-        state.poll_pending = true;
+    let begun = socket.lock().begin_poll();
+    if let Err((overlap, effect)) = begun {
+        tracing::debug!(sid = socket.id(), %overlap, "from client");
+        socket.apply(effect);
+        return status_response(StatusCode::BAD_REQUEST);
     }
     let mut pending = PendingPoll {
         socket,
@@ -131,7 +128,7 @@ fn encode_response<D: Send + Sync + 'static>(
     jsonp: Option<&str>,
     compression: Option<Compression>,
 ) -> Response<Full<Bytes>> {
-    let mut packets: Vec<_> = packets.iter().map(Outgoing::to_packet).collect();
+    let mut packets: Vec<_> = packets.iter().map(to_packet).collect();
     let body = match socket.revision() {
         Revision::V4 => payload::Body::Text(encode_v4_dropping_unsendable(socket, &mut packets)),
         Revision::V3 => payload::encode_v3(packets.iter(), socket.supports_binary()),
@@ -191,7 +188,7 @@ struct PendingPost<'a, D: Send + Sync + 'static>(&'a Socket<D>);
 
 impl<D: Send + Sync + 'static> Drop for PendingPost<'_, D> {
     fn drop(&mut self) {
-        self.0.lock().post_pending = false;
+        self.0.lock().end_post();
     }
 }
 
@@ -206,15 +203,11 @@ where
     B: Body + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    {
-        let mut state = socket.lock();
-        if state.post_pending {
-            drop(state);
-            tracing::debug!(sid = socket.id(), "overlapping data request from client");
-            socket.close_with(CloseReason::TransportError);
-            return status_response(StatusCode::BAD_REQUEST);
-        }
-        state.post_pending = true;
+    let begun = socket.lock().begin_post();
+    if let Err((overlap, effect)) = begun {
+        tracing::debug!(sid = socket.id(), %overlap, "from client");
+        socket.apply(effect);
+        return status_response(StatusCode::BAD_REQUEST);
     }
     let _pending = PendingPost(socket);
 

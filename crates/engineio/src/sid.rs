@@ -8,7 +8,7 @@ use rand::RngCore;
 const LEN: usize = 20;
 
 /// A session id: 20 URL-safe base64 characters, copied by value.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Sid([u8; LEN]);
 
 impl Sid {

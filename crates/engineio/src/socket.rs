@@ -1,11 +1,13 @@
-//! One Engine.IO session: its outgoing queue, transport state, heartbeat and close.
+//! One Engine.IO session, as the transports and the layer above share it.
 //!
-//! A session is driven by whichever transport currently owns it: a pending polling GET or the
-//! WebSocket task drains [`Socket`]'s outbox when woken. No task runs per message; one small
-//! heartbeat task runs per session.
+//! The rules (outbox, which transport writes, poll guards, upgrade phases, heartbeat, what a
+//! close flushes) are `sio-engineio-session`'s [`ServerSession`], kept behind a lock here;
+//! this module wakes whoever must act on what the machine decided. A session is driven by
+//! whichever transport currently owns it: a pending polling GET or the WebSocket task drains
+//! the outbox when woken. No task runs per message or per session: the engine's one timer
+//! ([`crate::timer`]) fires every session's heartbeat.
 
 use std::{
-    collections::VecDeque,
     fmt,
     net::SocketAddr,
     sync::{
@@ -17,56 +19,15 @@ use std::{
 
 use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderValue, Method, Uri};
-use sio_engineio_proto::{Data, Handshake, Packet, Revision};
+use sio_engineio_proto::{Data, Packet, Revision};
+use sio_engineio_session::{
+    CloseReason, ServerSession, TransportKind,
+    server::{Effect, UpgradePhase},
+};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::{config::TransportKind, message::Message, sid::Sid};
-
-/// Why a session ended, named as Node's `engine.io` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CloseReason {
-    /// The client closed the transport (WebSocket closed, or a close packet).
-    TransportClose,
-    /// The transport failed: a broken connection, an overlapping poll, an invalid frame type.
-    TransportError,
-    /// No pong (v4) or ping (v3) in time.
-    PingTimeout,
-    /// The client sent a packet that does not decode.
-    ParseError,
-    /// The server closed the session ([`Socket::close`]).
-    ForcedClose,
-    /// The server is shutting down.
-    ServerShuttingDown,
-}
-
-impl CloseReason {
-    /// The reason string Node uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CloseReason::TransportClose => "transport close",
-            CloseReason::TransportError => "transport error",
-            CloseReason::PingTimeout => "ping timeout",
-            CloseReason::ParseError => "parse error",
-            CloseReason::ForcedClose => "forced close",
-            CloseReason::ServerShuttingDown => "server shutting down",
-        }
-    }
-
-    /// Whether packets still queued should be delivered before the transport closes.
-    fn flushes(self) -> bool {
-        matches!(
-            self,
-            CloseReason::ForcedClose | CloseReason::ServerShuttingDown
-        )
-    }
-}
-
-impl fmt::Display for CloseReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::{message::Message, sid::Sid};
 
 /// What the server knows of the request that opened a session.
 #[derive(Debug, Clone)]
@@ -121,57 +82,27 @@ impl RequestInfo {
 }
 
 /// A packet waiting in a session's outbox.
-#[derive(Debug, Clone)]
-pub(crate) enum Outgoing {
-    Open(Box<Handshake>),
-    Ping,
-    Pong(Option<Box<str>>),
-    Noop,
-    /// Tells a polling client that the server closed the session.
-    Close,
-    Message(Message),
-}
+pub(crate) type Outgoing = sio_engineio_session::server::Outgoing<Message>;
 
-impl Outgoing {
-    pub(crate) fn to_packet(&self) -> Packet<'_> {
-        match self {
-            Outgoing::Open(handshake) => Packet::Open(handshake.as_ref().clone()),
-            Outgoing::Ping => Packet::Ping("".into()),
-            Outgoing::Pong(data) => Packet::Pong(data.as_deref().unwrap_or("").into()),
-            Outgoing::Noop => Packet::Noop,
-            Outgoing::Close => Packet::Close,
-            Outgoing::Message(message) => Packet::Message(message.data()),
-        }
+/// What a transport takes from the session when it is woken.
+pub(crate) type Drained = sio_engineio_session::server::Drained<Message>;
+
+/// The wire form of an outgoing packet.
+pub(crate) fn to_packet(outgoing: &Outgoing) -> Packet<'_> {
+    match outgoing {
+        Outgoing::Open(handshake) => Packet::Open(handshake.as_ref().clone()),
+        Outgoing::Ping => Packet::Ping("".into()),
+        Outgoing::Pong(data) => Packet::Pong(data.as_deref().unwrap_or("").into()),
+        Outgoing::Noop => Packet::Noop,
+        Outgoing::Close => Packet::Close,
+        Outgoing::Message(message) => Packet::Message(message.data()),
     }
 }
 
-/// What a transport takes from the session when it is woken.
-#[derive(Debug)]
-pub(crate) enum Drained {
-    /// Nothing to write yet.
-    Nothing,
-    /// Another transport took the session over (an upgrade completed).
-    Superseded,
-    /// Packets to write.
-    Packets(Vec<Outgoing>),
-    /// The session is over: write these packets, then end the transport. `client_closed` is
-    /// true when the client asked for the close, which a pending poll answers with a noop.
-    Closed {
-        packets: Vec<Outgoing>,
-        client_closed: bool,
-    },
-}
-
-#[derive(Debug)]
-pub(crate) struct State {
-    outbox: VecDeque<Outgoing>,
-    pub(crate) transport: TransportKind,
-    closed: Option<CloseReason>,
-    pub(crate) upgrading: bool,
-    pub(crate) upgraded: bool,
-    pub(crate) poll_pending: bool,
-    pub(crate) post_pending: bool,
-    noop_requested: bool,
+/// The driver's clock: tokio's (so that tests with paused time move it), as the machine's
+/// `std` instant.
+pub(crate) fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
 }
 
 /// The engine-side callbacks a session needs, without knowing the handler's type.
@@ -189,19 +120,17 @@ pub struct Socket<D> {
     revision: Revision,
     supports_binary: bool,
     request: RequestInfo,
-    state: Mutex<State>,
+    session: Mutex<ServerSession<Message>>,
     /// Wakes the transport that currently writes (a pending GET or the WebSocket task).
     pub(crate) writer: Notify,
-    /// Wakes the heartbeat: a pong (v4) or a ping (v3) arrived.
-    pub(crate) heartbeat: Notify,
     /// Wakes whoever waits for a closed polling session's last poll (see
-    /// [`Socket::awaits_final_poll`]).
+    /// [`ServerSession::awaits_final_poll`]).
     pub(crate) final_poll: Notify,
     /// Wakes polling requests waiting for an upgrade to complete or fail.
     pub(crate) upgrade_settled: Notify,
     pub(crate) closed: CancellationToken,
-    /// Mirrors `closed` for [`Socket::is_open`]: the token's own check takes a lock, and
-    /// every send asks.
+    /// Mirrors the machine's phase for [`Socket::is_open`], which every send asks, without
+    /// the lock.
     open: AtomicBool,
     host: Weak<dyn Host<D>>,
     /// Data of the layer above.
@@ -220,30 +149,19 @@ impl<D> fmt::Debug for Socket<D> {
 impl<D: Send + Sync + 'static> Socket<D> {
     pub(crate) fn new(
         id: Sid,
-        revision: Revision,
-        transport: TransportKind,
         supports_binary: bool,
         request: RequestInfo,
         host: Weak<dyn Host<D>>,
+        session: ServerSession<Message>,
         data: D,
     ) -> Self {
         Socket {
             id,
-            revision,
+            revision: session.revision(),
             supports_binary,
             request,
-            state: Mutex::new(State {
-                outbox: VecDeque::new(),
-                transport,
-                closed: None,
-                upgrading: false,
-                upgraded: false,
-                poll_pending: false,
-                post_pending: false,
-                noop_requested: false,
-            }),
+            session: Mutex::new(session),
             writer: Notify::new(),
-            heartbeat: Notify::new(),
             final_poll: Notify::new(),
             upgrade_settled: Notify::new(),
             closed: CancellationToken::new(),
@@ -279,18 +197,15 @@ impl<D: Send + Sync + 'static> Socket<D> {
 
     /// The transport the session currently uses.
     pub fn transport(&self) -> TransportKind {
-        self.lock().transport
+        self.lock().transport()
     }
 
-    /// Waits, at most `grace`, for an upgrade under way to complete or fail.
-    ///
-    /// A client sends its probe and upgrade packets on the new WebSocket and then pauses
-    /// polling, so a polling request arriving mid-upgrade was most likely sent after them, and
-    /// the WebSocket task may not have read them yet (Node, reading in arrival order, sees the
-    /// upgrade first and refuses the request). A poll that was merely in flight waits `grace`,
-    /// then is served as before.
+    /// Waits, at most `grace`, for an upgrade under way to complete or fail (see
+    /// [`sio_engineio_session::server::UPGRADE_GRACE`]). A poll that was merely in flight
+    /// waits `grace`, then is served as before.
     pub(crate) async fn settle_upgrade(&self, grace: std::time::Duration) {
-        if !self.lock().upgrading {
+        let upgrading = || self.lock().upgrade() == UpgradePhase::Probing;
+        if !upgrading() {
             return;
         }
         let wait = async {
@@ -298,7 +213,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
                 let settled = self.upgrade_settled.notified();
                 let mut settled = std::pin::pin!(settled);
                 settled.as_mut().enable();
-                if !self.lock().upgrading {
+                if !upgrading() {
                     return;
                 }
                 settled.await;
@@ -309,14 +224,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
 
     /// Ends an upgrade under way: the session now runs on the WebSocket, or stays on polling.
     pub(crate) fn end_upgrade(&self, upgraded: bool) {
-        {
-            let mut state = self.lock();
-            state.upgrading = false;
-            if upgraded {
-                state.upgraded = true;
-                state.transport = TransportKind::WebSocket;
-            }
-        }
+        self.lock().end_upgrade(upgraded);
         self.upgrade_settled.notify_waiters();
     }
 
@@ -328,7 +236,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
     /// Number of packets waiting to be written: a socket with none is ready for a volatile
     /// message.
     pub fn queued(&self) -> usize {
-        self.lock().outbox.len()
+        self.lock().queued()
     }
 
     /// Queues a message. Messages sent after the session closed are dropped.
@@ -338,15 +246,9 @@ impl<D: Send + Sync + 'static> Socket<D> {
 
     /// Queues several messages and wakes the transport once.
     pub fn send_all(&self, messages: impl IntoIterator<Item = Message>) {
-        let mut state = self.lock();
-        if state.closed.is_some() {
-            return;
+        if self.lock().queue_messages(messages) {
+            self.writer.notify_one();
         }
-        state
-            .outbox
-            .extend(messages.into_iter().map(Outgoing::Message));
-        drop(state);
-        self.writer.notify_one();
     }
 
     /// Convenience for [`Socket::send`] of a text message.
@@ -364,177 +266,102 @@ impl<D: Send + Sync + 'static> Socket<D> {
         self.close_with(CloseReason::ForcedClose);
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while the lock was held cannot leave the state half-written in a way that
-        // matters more than refusing to serve the session, so take the data as it is.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// The session machine. A panic while the lock was held cannot leave the state
+    /// half-written in a way that matters more than refusing to serve the session, so the
+    /// data is taken as it is.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ServerSession<Message>> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn push(&self, packet: Outgoing) {
-        let mut state = self.lock();
-        if state.closed.is_some() {
-            return;
+        if self.lock().queue(packet) {
+            self.writer.notify_one();
         }
-        state.outbox.push_back(packet);
-        drop(state);
-        self.writer.notify_one();
     }
 
     /// Asks a pending poll to return at once with a noop, so the client can finish an upgrade.
     pub(crate) fn request_noop(&self) {
-        let mut state = self.lock();
-        if state.transport == TransportKind::Polling && state.poll_pending {
-            state.noop_requested = true;
-            drop(state);
+        if self.lock().request_noop() {
             self.writer.notify_one();
         }
     }
 
     /// Takes what `transport` should write now, if it is the session's current transport.
     pub(crate) fn drain_for(&self, transport: TransportKind) -> Drained {
-        let mut state = self.lock();
-        if state.transport != transport {
-            return Drained::Superseded;
+        self.lock().drain_for(transport)
+    }
+
+    /// Carries out what the machine decided.
+    pub(crate) fn apply(self: &Arc<Self>, effect: Effect) {
+        match effect {
+            Effect::None => {}
+            Effect::Wake => self.writer.notify_one(),
+            Effect::Closed(reason) => {
+                tracing::debug!(sid = %self.id, %reason, "engine.io session closed");
+                self.open.store(false, Ordering::Release);
+                self.closed.cancel();
+                self.writer.notify_one();
+                if let Some(host) = self.host.upgrade() {
+                    host.on_close(self, reason);
+                }
+            }
         }
-        if let Some(reason) = state.closed {
-            let packets = state.outbox.drain(..).collect();
-            return Drained::Closed {
-                packets,
-                client_closed: reason == CloseReason::TransportClose,
-            };
-        }
-        if state.noop_requested {
-            state.noop_requested = false;
-            return Drained::Packets(vec![Outgoing::Noop]);
-        }
-        if state.outbox.is_empty() {
-            return Drained::Nothing;
-        }
-        Drained::Packets(state.outbox.drain(..).collect())
     }
 
     /// Ends the session once: wakes its transports and tells the handler.
     pub(crate) fn close_with(self: &Arc<Self>, reason: CloseReason) {
-        {
-            let mut state = self.lock();
-            if state.closed.is_some() {
-                return;
-            }
-            state.closed = Some(reason);
-            if !reason.flushes() {
-                state.outbox.clear();
-            }
-        }
-        tracing::debug!(sid = %self.id, %reason, "engine.io session closed");
-        self.open.store(false, Ordering::Release);
-        self.closed.cancel();
-        self.writer.notify_one();
-        if let Some(host) = self.host.upgrade() {
-            host.on_close(self, reason);
-        }
+        let effect = self.lock().close(reason);
+        self.apply(effect);
     }
 
-    /// Whether this closed session still owes its client a last poll answer: the close packet
-    /// after a server close (and the flushed outbox before it), or, no poll being pending now,
-    /// the noop that acknowledges a client's close (its GET may arrive just after its POST of
-    /// `1`).
+    /// Whether this closed session still owes its client a last poll answer.
     pub(crate) fn awaits_final_poll(&self) -> bool {
-        let state = self.lock();
-        state.transport == TransportKind::Polling
-            && match state.closed {
-                // Even with a poll pending: it answers the flushed packets alone, and the close
-                // packet waits for the next poll.
-                Some(reason) if reason.flushes() => true,
-                Some(CloseReason::TransportClose) => !state.poll_pending,
-                _ => false,
-            }
+        self.lock().awaits_final_poll()
     }
 
-    /// Handles one packet from the client, whatever the transport. A closed session ignores
-    /// what still arrives, as Node does.
+    /// Handles one packet from the client, whatever the transport. Messages go to the handler
+    /// without the lock (they change no session state); a closed session ignores what still
+    /// arrives, as Node does.
     pub(crate) fn on_packet(self: &Arc<Self>, packet: Packet<'_>) {
         if !self.is_open() {
             return;
         }
-        match packet {
-            Packet::Message(data) => {
-                if let Some(host) = self.host.upgrade() {
-                    host.on_message(self, data);
-                }
+        if ServerSession::<Message>::is_stateless(&packet) {
+            if let Packet::Message(data) = packet
+                && let Some(host) = self.host.upgrade()
+            {
+                host.on_message(self, data);
             }
-            Packet::Ping(data) if self.revision == Revision::V3 => {
-                self.heartbeat.notify_one();
-                let data = (!data.is_empty()).then(|| Box::<str>::from(data.as_ref()));
-                self.push(Outgoing::Pong(data));
-            }
-            Packet::Pong(_) if self.revision == Revision::V4 => self.heartbeat.notify_one(),
-            Packet::Ping(_) | Packet::Pong(_) => {
-                tracing::debug!(sid = %self.id, "invalid heartbeat direction");
-                self.close_with(CloseReason::TransportError);
-            }
-            Packet::Close => self.close_with(CloseReason::TransportClose),
-            Packet::Open(_) | Packet::Upgrade | Packet::Noop => {}
+            return;
         }
+        if let Packet::Ping(_) | Packet::Pong(_) = packet {
+            tracing::trace!(sid = %self.id, "heartbeat");
+        }
+        let effect = self.lock().handle_control(now(), &packet);
+        if effect == Effect::Closed(CloseReason::TransportError) {
+            tracing::debug!(sid = %self.id, "invalid heartbeat direction");
+        }
+        self.apply(effect);
     }
-}
 
-/// Keeps a session alive or closes it with "ping timeout".
-///
-/// v4: the server pings every `ping_interval` and expects a pong within `ping_timeout`.
-/// v3: the client pings; the server waits at most `ping_interval + ping_timeout` for each.
-/// Deadlines are absolute and counted from `opened` (before the handshake answer is written),
-/// so a late wake-up of this task never stretches a timeout the client can observe.
-pub(crate) async fn heartbeat<D: Send + Sync + 'static>(
-    socket: Arc<Socket<D>>,
-    opened: tokio::time::Instant,
-    ping_interval: std::time::Duration,
-    ping_timeout: std::time::Duration,
-) {
-    let closed = socket.closed.clone();
-    let run = async {
-        match socket.revision {
-            Revision::V4 => {
-                let mut next_ping = opened + ping_interval;
-                loop {
-                    tokio::time::sleep_until(next_ping).await;
-                    socket.push(Outgoing::Ping);
-                    let deadline = next_ping + ping_timeout;
-                    if tokio::time::timeout_at(deadline, socket.heartbeat.notified())
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                    next_ping = tokio::time::Instant::now() + ping_interval;
-                }
-            }
-            Revision::V3 => {
-                let mut deadline = opened + ping_interval + ping_timeout;
-                loop {
-                    if tokio::time::timeout_at(deadline, socket.heartbeat.notified())
-                        .await
-                        .is_err()
-                    {
-                        break;
-                    }
-                    deadline = tokio::time::Instant::now() + ping_interval + ping_timeout;
-                }
-            }
-        }
-    };
-    tokio::select! {
-        _ = closed.cancelled() => {}
-        _ = run => socket.close_with(CloseReason::PingTimeout),
+    /// The engine's timer reached this session's deadline: returns the next one.
+    pub(crate) fn on_timer(self: &Arc<Self>) -> Option<std::time::Instant> {
+        let (effect, next) = {
+            let mut session = self.lock();
+            let effect = session.handle_timeout(now());
+            (effect, session.poll_timeout())
+        };
+        self.apply(effect);
+        next
+    }
+
+    /// When the session's timer must fire first.
+    pub(crate) fn first_deadline(&self) -> Option<std::time::Instant> {
+        self.lock().poll_timeout()
     }
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

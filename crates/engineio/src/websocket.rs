@@ -9,7 +9,7 @@ use http_body_util::Full;
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
 use sio_engineio_proto::{
-    Packet, Revision, decode_binary, decode_text, decode_text_frame, encode_binary_frame,
+    Revision, decode_binary, decode_text, decode_text_frame, encode_binary_frame,
 };
 use tokio_tungstenite::{
     WebSocketStream,
@@ -21,17 +21,18 @@ use tokio_tungstenite::{
     },
 };
 
+use sio_engineio_session::{
+    CloseReason, TransportKind,
+    server::{ProbeStep, UPGRADE_NOOP_INTERVAL, probe_step},
+};
+
 use crate::{
-    config::TransportKind,
     engine::{EngineHandler, Inner, status_response},
     lean_read::LeanRead,
-    socket::{CloseReason, Drained, Outgoing, Socket},
+    socket::{Drained, Outgoing, Socket, to_packet},
 };
 
 type Ws = WebSocketStream<LeanRead<TokioIo<Upgraded>>>;
-
-/// How often a pending poll is released while an upgrade is under way (Node: 100 ms).
-const UPGRADE_NOOP_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Whether a request asks to become a WebSocket.
 pub(crate) fn is_upgrade_request<B>(req: &Request<B>) -> bool {
@@ -144,14 +145,7 @@ pub(crate) fn upgrade_existing<H: EngineHandler, B>(
     // accepted and then closed: refusing it with an HTTP error would make some clients throw.
     // Marked as upgrading before the 101 goes out, so that polling requests sent after it wait
     // for the upgrade to settle (see `Socket::settle_upgrade`).
-    let may_upgrade = {
-        let mut state = socket.lock();
-        let ok = socket.is_open() && !state.upgrading && !state.upgraded;
-        if ok {
-            state.upgrading = true;
-        }
-        ok
-    };
+    let may_upgrade = socket.lock().begin_upgrade();
     tokio::spawn(async move {
         let ws = settings.connect(on_upgrade).await;
         let mut ws = match (ws, may_upgrade) {
@@ -194,16 +188,17 @@ async fn probe<D: Send + Sync + 'static>(socket: &Arc<Socket<D>>, ws: &mut Ws) -
             _ = release.tick(), if probed => socket.request_noop(),
             frame = ws.next() => {
                 let Some(Ok(WsMessage::Text(text))) = frame else { return false };
-                match decode_text(text.as_str()) {
-                    Ok(Packet::Ping(data)) if data == "probe" && !probed => {
+                let Ok(packet) = decode_text(text.as_str()) else { return false };
+                match probe_step(probed, &packet) {
+                    ProbeStep::AnswerProbe => {
                         if ws.send(WsMessage::Text(Utf8Bytes::from_static("3probe"))).await.is_err() {
                             return false;
                         }
                         probed = true;
                         socket.request_noop();
                     }
-                    Ok(Packet::Upgrade) if probed => return true,
-                    _ => return false,
+                    ProbeStep::Upgraded => return true,
+                    ProbeStep::Failed => return false,
                 }
             }
         }
@@ -302,7 +297,7 @@ async fn write(
                 (Some(frame), _) => WsMessage::Text(frame.clone()),
                 (None, Some(_)) if !binary => {
                     let mut text = String::new();
-                    packet.to_packet().encode_text_base64(revision, &mut text);
+                    to_packet(packet).encode_text_base64(revision, &mut text);
                     WsMessage::Text(text.into())
                 }
                 (None, Some(data)) if revision == Revision::V4 => WsMessage::Binary(data.clone()),
@@ -315,7 +310,7 @@ async fn write(
             },
             other => {
                 let mut text = String::new();
-                if other.to_packet().encode_text(&mut text).is_err() {
+                if to_packet(other).encode_text(&mut text).is_err() {
                     continue;
                 }
                 WsMessage::Text(text.into())
