@@ -72,6 +72,15 @@ pub enum WsFrame {
     Binary(Bytes),
 }
 
+/// A WebSocket message as read, borrowed from the driver's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameRef<'a> {
+    /// A text frame.
+    Text(&'a str),
+    /// A binary frame.
+    Binary(&'a [u8]),
+}
+
 /// What the driver must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transmit {
@@ -104,7 +113,8 @@ pub enum Transmit {
 /// What the session tells the layer above.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientEvent {
-    /// A message from the server.
+    /// A message from the server that came in a polling body (those read from a WebSocket
+    /// are returned by [`ClientSession::handle_frame`]).
     Message(Data<'static>),
     /// The session moved to WebSocket.
     Upgraded,
@@ -505,26 +515,44 @@ impl ClientSession {
         }
     }
 
-    /// A frame arrived on a WebSocket.
-    pub fn handle_frame(&mut self, now: Instant, link: Link, frame: &WsFrame) {
+    /// A frame arrived on a WebSocket. A message on the main link is returned, borrowing from
+    /// the frame (no copy on the hot path); everything else is the machine's business.
+    pub fn handle_frame<'f>(
+        &mut self,
+        now: Instant,
+        link: Link,
+        frame: FrameRef<'f>,
+    ) -> Option<Data<'f>> {
         if self.phase == Phase::Closed {
-            return;
+            return None;
         }
         if link == Link::Probe {
             self.on_probe_frame(frame);
             self.schedule();
-            return;
+            return None;
         }
         let revision = self.info.revision;
         let packet = match frame {
-            WsFrame::Text(text) => decode_text_frame(text, revision),
-            WsFrame::Binary(bytes) => decode_binary(bytes, revision),
+            FrameRef::Text(text) => decode_text_frame(text, revision),
+            FrameRef::Binary(bytes) => decode_binary(bytes, revision),
         };
-        match packet {
-            Ok(packet) => self.on_packet(now, packet.into_owned()),
-            Err(error) => self.finish(CloseReason::ParseError, Cause::Decode(error)),
-        }
+        let message = match packet {
+            Ok(Packet::Message(data)) => {
+                self.heartbeat.on_traffic(Role::Client, now);
+                // A message while closing still reaches the layer above, as before the close.
+                Some(data)
+            }
+            Ok(packet) => {
+                self.on_packet(now, packet.into_owned());
+                None
+            }
+            Err(error) => {
+                self.finish(CloseReason::ParseError, Cause::Decode(error));
+                None
+            }
+        };
         self.schedule();
+        message
     }
 
     /// A WebSocket ended: the server closed it (`failed` false) or it broke.
@@ -549,7 +577,7 @@ impl ClientSession {
         }
     }
 
-    fn on_probe_frame(&mut self, frame: &WsFrame) {
+    fn on_probe_frame(&mut self, frame: FrameRef<'_>) {
         let Active::Polling { upgrade, .. } = &mut self.active else {
             return;
         };
@@ -557,7 +585,7 @@ impl ClientSession {
             return;
         }
         match frame {
-            WsFrame::Text(text) if text == "3probe" => *upgrade = Upgrade::Paused,
+            FrameRef::Text("3probe") => *upgrade = Upgrade::Paused,
             _ => self.fail_upgrade(true),
         }
     }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use sio_engineio_proto::{Data, Handshake, Packet, Revision, decode_text_frame, payload};
 use sio_engineio_session::{
     CloseReason, ServerSession, Timing, TransportKind,
-    client::{ClientConfig, ClientEvent, Link, Transmit, WsFrame},
+    client::{ClientConfig, ClientEvent, FrameRef, Link, Transmit, WsFrame},
     handshake::{HandshakeOutcome, read_polling_answer},
     server::{Drained, Effect, Outgoing, ProbeStep, ServerConfig, probe_step},
 };
@@ -231,11 +231,8 @@ impl Pair {
                     (true, ProbeStep::AnswerProbe) if self.answer_probes => {
                         self.probe = Some(true);
                         // The server writes 3probe, then releases the pending poll.
-                        self.client.handle_frame(
-                            self.now,
-                            Link::Probe,
-                            &WsFrame::Text("3probe".into()),
-                        );
+                        self.client
+                            .handle_frame(self.now, Link::Probe, FrameRef::Text("3probe"));
                         if self.server.request_noop() {
                             // The driver wakes the pending poll: it answers a noop.
                             self.answer_poll();
@@ -302,8 +299,14 @@ impl Pair {
             for packet in &packets {
                 let mut text = String::new();
                 to_packet(packet).encode_text(&mut text).unwrap();
-                self.client
-                    .handle_frame(self.now, Link::Main, &WsFrame::Text(text));
+                if let Some(Data::Text(message)) =
+                    self.client
+                        .handle_frame(self.now, Link::Main, FrameRef::Text(&text))
+                {
+                    self.events.push(ClientEvent::Message(Data::Text(
+                        message.into_owned().into(),
+                    )));
+                }
             }
         }
     }
@@ -536,7 +539,7 @@ fn messages_sent_while_the_upgrade_is_paused_wait_for_the_websocket() {
         }
     ));
     pair.client
-        .handle_frame(pair.now, Link::Probe, &WsFrame::Text("3probe".into()));
+        .handle_frame(pair.now, Link::Probe, FrameRef::Text("3probe"));
     pair.client
         .send(Data::Text("waited".into()), false)
         .unwrap();
