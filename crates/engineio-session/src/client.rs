@@ -611,9 +611,11 @@ impl ClientSession {
         self.heartbeat.on_traffic(Role::Client, now);
         match packet {
             Packet::Message(data) => self.events.push_back(ClientEvent::Message(data)),
-            Packet::Ping(data) => {
+            Packet::Ping(_) => {
                 self.heartbeat.on_ping(now);
-                self.output(Packet::Pong(data));
+                if let Some(reply) = reply_to(&packet) {
+                    self.output(reply);
+                }
             }
             Packet::Pong(_) => {
                 self.heartbeat.on_pong(now);
@@ -805,6 +807,16 @@ impl ClientSession {
         self.transmits.push_back(Transmit::PromoteProbe);
         self.active = Active::WebSocket;
         self.events.push_back(ClientEvent::Upgraded);
+    }
+}
+
+/// What a client answers to a packet of the server, whatever drives it: a ping gets a pong
+/// with the same data (the server pings in v4; a v3 server answers pings and never sends
+/// one). Lean clients that keep no session (the load generator) use this alone.
+pub fn reply_to(packet: &Packet<'_>) -> Option<Packet<'static>> {
+    match packet {
+        Packet::Ping(data) => Some(Packet::Pong(data.to_string().into())),
+        _ => None,
     }
 }
 

@@ -88,28 +88,33 @@ pub fn snippet(body: &[u8]) -> String {
     String::from_utf8_lossy(body.get(..200).unwrap_or(body)).into_owned()
 }
 
-/// Whether a polling body of a v3 server is the binary (XHR2) kind.
-fn is_binary_body(content_type: Option<&str>) -> bool {
-    content_type.is_some_and(|c| c.starts_with("application/octet-stream"))
+/// The revision a polling body is framed in, judged from its shape: v3 text bodies start
+/// with a length and `:`, v3 binary (XHR2) bodies with a 0 or 1 byte; v4 bodies with a packet
+/// type digit and no length.
+pub fn sniff_revision(body: &[u8]) -> Revision {
+    let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
+    let v3 = (digits > 0 && body.get(digits) == Some(&b':')) || matches!(body.first(), Some(0 | 1));
+    if v3 { Revision::V3 } else { Revision::V4 }
 }
 
 /// Decodes a polling response body of `revision`, all packets or the first error (as Node
-/// reads a body).
+/// reads a body). A v3 body is binary (XHR2) when the content type says so, or, without a
+/// content type, when it looks so.
 pub fn decode_polling_body(
     revision: Revision,
     body: &[u8],
     content_type: Option<&str>,
 ) -> Result<Vec<Packet<'static>>, DecodeError> {
-    match revision {
-        Revision::V4 => payload::decode_v4(body)
-            .map(|p| p.map(Packet::into_owned))
-            .collect(),
-        Revision::V3 if is_binary_body(content_type) => payload::decode_v3_binary(body)
-            .map(|p| p.map(Packet::into_owned))
-            .collect(),
-        Revision::V3 => payload::decode_v3_string(body)
-            .map(|p| p.map(Packet::into_owned))
-            .collect(),
+    let owned = |p: Result<Packet<'_>, DecodeError>| p.map(Packet::into_owned);
+    match (revision, content_type) {
+        (Revision::V4, _) => payload::decode_v4(body).map(owned).collect(),
+        (Revision::V3, None) => payload::decode_v3(body).map(owned).collect(),
+        (Revision::V3, Some(content_type))
+            if content_type.starts_with("application/octet-stream") =>
+        {
+            payload::decode_v3_binary(body).map(owned).collect()
+        }
+        (Revision::V3, Some(_)) => payload::decode_v3_string(body).map(owned).collect(),
     }
 }
 
@@ -159,17 +164,13 @@ pub fn read_polling_answer(
             body: snippet(body),
         });
     }
-    let mut revision = asked;
-    let mut decoded = decode_polling_body(revision, body, content_type);
-    if decoded.is_err()
-        && !forced
-        // An Engine.IO 3 server answers whatever `EIO` it is asked with its own framing.
-        && let Ok(packets) = decode_polling_body(Revision::V3, body, content_type)
-    {
-        revision = Revision::V3;
-        decoded = Ok(packets);
-    }
-    let mut packets = decoded
+    // An Engine.IO 3 server answers whatever `EIO` it is asked with its own framing.
+    let revision = if !forced && sniff_revision(body) == Revision::V3 {
+        Revision::V3
+    } else {
+        asked
+    };
+    let mut packets = decode_polling_body(revision, body, content_type)
         .map_err(|error| HandshakeError::NotEngineIo {
             body: snippet(body),
             error,
@@ -302,6 +303,15 @@ mod tests {
             Ok(Revision::V4)
         );
         assert!(read_websocket_open(Revision::V4, false, "40").is_err());
+    }
+
+    #[test]
+    fn the_framing_tells_the_revision() {
+        assert_eq!(sniff_revision(b"96:0{}"), Revision::V3);
+        assert_eq!(sniff_revision(&[0, 1, 255, b'4']), Revision::V3);
+        assert_eq!(sniff_revision(b"0{\"sid\":1}"), Revision::V4);
+        assert_eq!(sniff_revision(b"<html>"), Revision::V4);
+        assert_eq!(sniff_revision(b""), Revision::V4);
     }
 
     #[test]

@@ -11,6 +11,10 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
 use sio_engineio_proto::{self as eio, Revision};
+use sio_engineio_session::{
+    client::reply_to,
+    handshake::{HandshakeOutcome, read_polling_answer, read_websocket_open},
+};
 use sio_socketio_proto::{self as sio, Decoder, DecoderConfig, ProtocolVersion, Value};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
@@ -333,10 +337,10 @@ impl SioWs {
     /// Reads the Engine.IO open packet, sends CONNECT for the namespace and waits for the grant.
     async fn join(&mut self, namespace: &str) -> Result<()> {
         match self.ws.next().await.ok_or(ClientError::Closed)?? {
-            WsMessage::Text(text) => match eio::decode_text(&text)? {
-                eio::Packet::Open(_) => {}
-                other => return Err(ClientError::Unexpected(format!("packet {other:?}"))),
-            },
+            WsMessage::Text(text) => {
+                read_websocket_open(Revision::V4, true, &text)
+                    .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+            }
             other => return Err(ClientError::Unexpected(format!("frame {other:?}"))),
         }
         self.ws
@@ -353,8 +357,13 @@ impl SioWs {
         loop {
             let packet = match self.ws.next().await.ok_or(ClientError::Closed)?? {
                 WsMessage::Text(text) => match eio::decode_text_frame(&text, Revision::V4)? {
-                    eio::Packet::Ping(_) => {
-                        self.ws.send(WsMessage::text("3")).await?;
+                    ping @ eio::Packet::Ping(_) => {
+                        if let Some(pong) = reply_to(&ping) {
+                            let mut frame = String::new();
+                            pong.encode_text(&mut frame)
+                                .map_err(|e| ClientError::Encode(e.to_string()))?;
+                            self.ws.send(WsMessage::text(frame)).await?;
+                        }
                         None
                     }
                     eio::Packet::Message(eio::Data::Text(text)) => self.decoder.feed_text(&text)?,
@@ -409,8 +418,8 @@ impl Polling {
         let host = target.authority.clone();
         let open_uri = format!("{}?EIO=4&transport=polling", config.path);
         let body = request(&mut get, &host, hyper::Method::GET, &open_uri, Bytes::new()).await?;
-        let sid = match eio::payload::decode_v4(&body).next() {
-            Some(Ok(eio::Packet::Open(handshake))) => handshake.sid,
+        let sid = match read_polling_answer(Revision::V4, true, 200, &body, None) {
+            Ok(HandshakeOutcome::Opened { handshake, .. }) => handshake.sid,
             other => {
                 return Err(ClientError::Unexpected(format!(
                     "handshake answer {other:?}"
@@ -476,11 +485,11 @@ impl Polling {
                 Bytes::new(),
             )
             .await?;
-            let mut pings = 0;
+            let mut replies = Vec::new();
             for packet in eio::payload::decode_v4(&body) {
                 let decoded = match packet? {
-                    eio::Packet::Ping(_) => {
-                        pings += 1;
+                    ping @ eio::Packet::Ping(_) => {
+                        replies.extend(reply_to(&ping));
                         None
                     }
                     eio::Packet::Message(eio::Data::Text(text)) => self.decoder.feed_text(&text)?,
@@ -492,8 +501,8 @@ impl Polling {
                 };
                 self.queue.extend(decoded);
             }
-            for _ in 0..pings {
-                self.post_packets(&[eio::Packet::Pong("".into())]).await?;
+            for reply in replies {
+                self.post_packets(&[reply]).await?;
             }
         }
     }

@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use futures_util::{SinkExt, StreamExt};
 use serde::Serialize;
 use serde_json::Value as Json;
-use sio_engineio_proto::{self as eio, ErrorResponse, Handshake, payload};
+use sio_engineio_proto::{self as eio, ErrorResponse, Handshake};
+use sio_engineio_session::handshake::{decode_polling_body, sniff_revision};
 use sio_socketio_proto::{Decoder, DecoderConfig, Packet as SioPacket, ProtocolVersion};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -130,21 +131,16 @@ fn answer_attempt(
     }
 }
 
-/// Engine.IO packets of a polling body of either revision.
-fn polling_packets(body: &[u8]) -> Result<(u8, Vec<eio::Packet<'_>>), eio::DecodeError> {
-    let digits = body.iter().take_while(|b| b.is_ascii_digit()).count();
-    let v3 = (digits > 0 && body.get(digits) == Some(&b':')) || matches!(body.first(), Some(0 | 1));
-    if v3 {
-        let packets = payload::decode_v3(body)
-            .take(64)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((3, packets))
-    } else {
-        let packets = payload::decode_v4(body)
-            .take(64)
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok((4, packets))
-    }
+/// Engine.IO packets of a polling body of either revision (told apart as every client of the
+/// project does, by `sio-engineio-session`).
+fn polling_packets(body: &[u8]) -> Result<(u8, Vec<eio::Packet<'static>>), eio::DecodeError> {
+    let revision = sniff_revision(body);
+    let packets = decode_polling_body(revision, body, None)?;
+    let number = match revision {
+        eio::Revision::V3 => 3,
+        eio::Revision::V4 => 4,
+    };
+    Ok((number, packets))
 }
 
 /// A Socket.IO packet in an Engine.IO message, if it is one.
