@@ -427,12 +427,6 @@ pub(crate) fn decode_plain(s: &str, offset: usize) -> Result<Packet<'_>, DecodeE
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

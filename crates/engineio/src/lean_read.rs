@@ -188,12 +188,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for LeanRead<S> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 

@@ -137,13 +137,6 @@ impl std::str::FromStr for Handshake {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

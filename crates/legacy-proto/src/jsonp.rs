@@ -172,13 +172,6 @@ fn form_decode(value: &str, offset: usize) -> Result<String, DecodeError> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

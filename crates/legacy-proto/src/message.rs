@@ -602,13 +602,6 @@ fn push_named(out: &mut String, name: &str, table: &[&str]) {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use serde_json::json;

@@ -185,13 +185,6 @@ fn push_segment(out: &mut String, segment: &str) {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -315,13 +315,6 @@ fn utf16_prefix(s: &str, units: u64) -> Result<usize, Utf16Error> {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::string_slice,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -118,7 +118,6 @@ pub fn clock_ticks() -> f64 {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
