@@ -101,6 +101,9 @@ pub enum DecodeError {
     /// A binary frame arrived while no BINARY_* packet was waiting for attachments.
     #[error("binary frame received while no attachment is pending")]
     UnexpectedBinary,
+    /// A text frame reached the msgpack parser, which sends every packet as one binary frame.
+    #[error("text frame received by the msgpack parser")]
+    TextWithMsgpack,
     /// An object with `"_placeholder":true` whose `num` is not a non-negative integer.
     #[error("invalid binary placeholder: `num` is not a non-negative integer")]
     InvalidPlaceholder,

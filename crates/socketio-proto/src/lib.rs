@@ -6,6 +6,10 @@
 //! - The default parser ([`text`], re-exported here): [`encode`] gives a text frame plus binary
 //!   attachments; the [`Decoder`] state machine is fed text and binary frames and gives packets.
 //! - The [`msgpack`] parser (npm `socket.io-msgpack-parser`): one binary frame per packet.
+//! - The parser seam that servers and clients use instead of calling either parser: a [`Parser`]
+//!   choice and a protocol version make a connection's [`Codec`], which encodes packets into
+//!   [`EncodedPacket`]s and makes the [`FrameDecoder`] its frames are fed to. The protocol version of an
+//!   Engine.IO revision is [`ProtocolVersion::for_revision`]; [`value`] reads fields of objects.
 //!
 //! Every decoder reports malformed input as a [`DecodeError`]; nothing panics, lengths are checked
 //! before allocating and nesting is bounded (128).
@@ -49,8 +53,10 @@ mod error;
 mod js;
 pub mod msgpack;
 mod packet;
+mod parser;
 pub mod text;
 mod validate;
+pub mod value;
 
 pub use bytes::Bytes;
 pub use rmpv;
@@ -59,4 +65,5 @@ pub use rmpv::Value;
 pub use args::{ArgsError, from_args, from_value, to_args, to_value};
 pub use error::{DecodeError, EncodeError};
 pub use packet::{Packet, PacketType, ProtocolVersion, RESERVED_EVENTS, is_reserved_event};
+pub use parser::{BinaryFrame, Codec, EncodedPacket, FrameDecoder, Parser};
 pub use text::{Decoder, DecoderConfig, Encoded, encode, encode_into, encode_owned};
