@@ -276,21 +276,13 @@ fn classify(packet: sio::Packet) -> Result<Incoming> {
             Incoming::Fan(args.first().and_then(Value::as_u64))
         }
         sio::Packet::Disconnect { .. } => return Err(ClientError::Closed),
-        sio::Packet::ConnectError { data, .. } => return Err(ClientError::Refused(show(&data))),
+        sio::Packet::ConnectError { data, .. } => {
+            return Err(ClientError::Refused(sio::value::connect_error_message(
+                &data,
+            )));
+        }
         _ => Incoming::Other,
     })
-}
-
-fn show(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.as_str().unwrap_or_default().to_owned(),
-        Value::Map(entries) => entries
-            .iter()
-            .find(|(k, _)| k.as_str() == Some("message"))
-            .and_then(|(_, v)| v.as_str())
-            .map_or_else(|| value.to_string(), str::to_owned),
-        other => other.to_string(),
-    }
 }
 
 fn decoder() -> Decoder {

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use sio_engineio::Socket as Connection;
-use sio_socketio_proto::{Decoder, DecoderConfig, ProtocolVersion};
+use sio_socketio_proto::{Codec, FrameDecoder, ProtocolVersion};
 use tokio::task::AbortHandle;
 
 use crate::{handler::SocketRef, socket::DisconnectReason};
@@ -17,7 +17,7 @@ pub struct Client {
 #[derive(Debug, Default)]
 struct State {
     protocol: Option<ProtocolVersion>,
-    decoder: Option<Decoder>,
+    decoder: Option<FrameDecoder>,
     /// By namespace name. A connection joins one or a few namespaces: a list is quicker to
     /// search than a map is to hash, and smaller.
     sockets: Vec<(Box<str>, SocketRef)>,
@@ -41,13 +41,10 @@ impl Client {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub(crate) fn init(&self, protocol: ProtocolVersion, max_attachments: usize) {
+    pub(crate) fn init(&self, codec: Codec, max_attachments: usize) {
         let mut state = self.lock();
-        state.protocol = Some(protocol);
-        state.decoder = Some(Decoder::new(DecoderConfig {
-            version: protocol,
-            max_attachments,
-        }));
+        state.protocol = Some(codec.version);
+        state.decoder = Some(codec.decoder(max_attachments));
     }
 
     /// The client's Socket.IO protocol revision.
@@ -55,7 +52,7 @@ impl Client {
         self.lock().protocol.unwrap_or(ProtocolVersion::V5)
     }
 
-    pub(crate) fn with_decoder<T>(&self, f: impl FnOnce(&mut Decoder) -> T) -> Option<T> {
+    pub(crate) fn with_decoder<T>(&self, f: impl FnOnce(&mut FrameDecoder) -> T) -> Option<T> {
         self.lock().decoder.as_mut().map(f)
     }
 

@@ -4,15 +4,10 @@ use std::time::Duration;
 
 use sio_engineio::EngineConfig;
 
-/// How packets are written on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Parser {
-    /// JSON text frames with binary attachments (socket.io-parser), what every client speaks.
-    #[default]
-    Json,
-    /// One msgpack binary frame per packet (socket.io-msgpack-parser); clients must use it too.
-    MsgPack,
-}
+/// How packets are written on the wire: [`Parser::Default`] (socket.io-parser, what every client
+/// speaks) or [`Parser::Msgpack`] (socket.io-msgpack-parser; clients must use it too). The same type
+/// as the client's and the protocol crate's.
+pub use sio_socketio_proto::Parser;
 
 /// Connection state recovery (Socket.IO 4.6+): a client that loses its connection gets its id,
 /// rooms, data and missed events back if it reconnects in time.
@@ -58,7 +53,7 @@ impl Default for ServerConfig {
                 ..EngineConfig::default()
             },
             connect_timeout: Duration::from_secs(45),
-            parser: Parser::Json,
+            parser: Parser::Default,
             max_attachments: 10,
             recovery: None,
             cleanup_empty_child_namespaces: false,

@@ -13,7 +13,7 @@ use std::{
 use serde::Serialize;
 use sio_engineio::Message;
 use sio_socketio_proto::{
-    EncodeError, Packet, ProtocolVersion, Value, is_reserved_event, msgpack, text, to_args,
+    Codec, EncodeError, EncodedPacket, Packet, ProtocolVersion, Value, is_reserved_event, to_args,
 };
 
 use crate::{
@@ -363,24 +363,19 @@ pub(crate) fn encode_packet(
     packet: &Packet,
     protocol: ProtocolVersion,
 ) -> Result<Encoded, EncodeError> {
-    match parser {
-        Parser::Json => {
-            let mut attachments = Vec::new();
-            let mut result = Ok(());
-            let frame = Message::text_with(64, |buf| {
-                result = text::encode_into(packet, protocol, buf, &mut attachments);
-            });
-            result?;
-            Ok(Encoded {
-                frame,
-                attachments: attachments.into_iter().map(Message::binary).collect(),
-            })
-        }
-        Parser::MsgPack => Ok(Encoded {
-            frame: Message::binary(msgpack::encode(packet)?),
+    // The text goes straight into the Engine.IO message's buffer, after its prefix.
+    let encoded =
+        Codec::new(parser, protocol).encode(packet, |write| Message::text_with(64, write))?;
+    Ok(match encoded {
+        EncodedPacket::Text { frame, attachments } => Encoded {
+            frame,
+            attachments: attachments.into_iter().map(Message::binary).collect(),
+        },
+        EncodedPacket::Binary(bytes) => Encoded {
+            frame: Message::binary(bytes),
             attachments: Vec::new(),
-        }),
-    }
+        },
+    })
 }
 
 /// A packet encoded for the wire: its frame, then its binary attachments (none, most often,

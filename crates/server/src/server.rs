@@ -10,17 +10,16 @@ use std::{
 
 use serde::Serialize;
 use sio_engineio::{
-    CloseReason, Data, Engine, EngineHandler, EngineLayer, EngineService, Revision, Sid,
-    Socket as Connection,
+    CloseReason, Data, Engine, EngineHandler, EngineLayer, EngineService, Sid, Socket as Connection,
 };
-use sio_socketio_proto::{Packet, ProtocolVersion, Value, msgpack};
+use sio_socketio_proto::{Codec, Packet, ProtocolVersion, Value, value::str_field};
 use tokio::net::{TcpListener, ToSocketAddrs};
 
 use crate::{
     adapter::{AdapterFactory, InMemory},
     broadcast::{BroadcastOperator, RemoteSocket},
     client::Client,
-    config::{Parser, ServerConfig},
+    config::ServerConfig,
     error::{AckError, AdapterError, ConnectError, EmitError},
     handler::{ConnectionHandler, Middleware, run},
     handshake::{Handshake, query_to_value},
@@ -376,8 +375,8 @@ impl ServerInner {
         let protocol = conn.data.protocol();
         let session = match (
             &self.config.recovery,
-            auth_str(&auth, "pid"),
-            auth_str(&auth, "offset"),
+            str_field(&auth, "pid"),
+            str_field(&auth, "offset"),
         ) {
             (Some(_), Some(pid), Some(offset)) => {
                 nsp.adapter()
@@ -482,26 +481,16 @@ impl ServerInner {
     }
 }
 
-fn auth_str<'a>(auth: &'a Value, key: &str) -> Option<&'a str> {
-    match auth {
-        Value::Map(fields) => fields
-            .iter()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .and_then(|(_, v)| v.as_str()),
-        _ => None,
-    }
-}
-
 impl EngineHandler for Dispatcher {
     type Data = Client;
 
     fn on_open(&self, conn: Arc<Connection<Client>>) {
         let server = &self.0;
-        let protocol = match conn.revision() {
-            Revision::V3 => ProtocolVersion::V4,
-            Revision::V4 => ProtocolVersion::V5,
-        };
-        conn.data.init(protocol, server.config.max_attachments);
+        let protocol = ProtocolVersion::for_revision(conn.revision());
+        conn.data.init(
+            Codec::new(server.config.parser, protocol),
+            server.config.max_attachments,
+        );
         if protocol == ProtocolVersion::V4 {
             // Socket.IO 2.x clients are connected to the main namespace without asking.
             server.on_packet(
@@ -530,14 +519,10 @@ impl EngineHandler for Dispatcher {
 
     fn on_message(&self, conn: &Arc<Connection<Client>>, data: Data<'_>) {
         let server = &self.0;
-        let decoded = match (server.config.parser, data) {
-            (Parser::Json, Data::Text(text)) => conn.data.with_decoder(|d| d.feed_text(&text)),
-            (Parser::Json, Data::Binary(bytes)) => conn
-                .data
-                .with_decoder(|d| d.feed_binary(bytes::Bytes::from(bytes.into_owned()))),
-            (Parser::MsgPack, Data::Binary(bytes)) => Some(msgpack::decode(&bytes).map(Some)),
-            (Parser::MsgPack, Data::Text(_)) => Some(Err(sio_socketio_proto::DecodeError::Empty)),
-        };
+        let decoded = conn.data.with_decoder(|decoder| match data {
+            Data::Text(text) => decoder.feed_text(&text),
+            Data::Binary(bytes) => decoder.feed_binary(bytes),
+        });
         match decoded {
             Some(Ok(Some(packet))) => server.on_packet(conn, packet),
             Some(Ok(None)) | None => {}

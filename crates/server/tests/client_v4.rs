@@ -1012,7 +1012,7 @@ async fn dynamic_namespaces() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn msgpack_parser() {
     let server = start(ServerConfig {
-        parser: Parser::MsgPack,
+        parser: Parser::Msgpack,
         ..ServerConfig::default()
     })
     .await;

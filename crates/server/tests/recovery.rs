@@ -369,7 +369,7 @@ async fn no_recovery_when_not_recoverable_or_expired() {
 async fn recovery_with_msgpack() {
     let server = start(ServerConfig {
         recovery: Some(RecoveryConfig::default()),
-        parser: sio_server::Parser::MsgPack,
+        parser: sio_server::Parser::Msgpack,
         ..ServerConfig::default()
     })
     .await;

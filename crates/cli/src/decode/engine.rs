@@ -593,9 +593,7 @@ fn add_socketio_notes(packet: &SioPacket, wire_type: u8, report: &mut PacketRepo
         SioPacket::Connect {
             data: Some(data), ..
         } => {
-            let has_sid = data
-                .as_map()
-                .is_some_and(|m| m.iter().any(|(k, _)| k.as_str() == Some("sid")));
+            let has_sid = sio_socketio_proto::value::field(data, "sid").is_some();
             if has_sid {
                 "the server accepted the namespace connection (protocol v5: the answer carries the Socket.IO id)"
             } else {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 use sio_engineio_proto::{self as eio, ErrorResponse, Handshake};
 use sio_engineio_session::handshake::{decode_polling_body, sniff_revision};
-use sio_socketio_proto::{Decoder, DecoderConfig, Packet as SioPacket, ProtocolVersion};
+use sio_socketio_proto::{Codec, Packet as SioPacket, Parser, ProtocolVersion, value::field};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::Attempt;
@@ -148,18 +148,16 @@ fn socketio_packet(packet: &eio::Packet<'_>, revision: u8) -> Option<SioPacket> 
     let eio::Packet::Message(eio::Data::Text(text)) = packet else {
         return None;
     };
-    let version = if revision == 3 {
-        ProtocolVersion::V4
+    let revision = if revision == 3 {
+        eio::Revision::V3
     } else {
-        ProtocolVersion::V5
+        eio::Revision::V4
     };
-    Decoder::new(DecoderConfig {
-        version,
-        max_attachments: 10,
-    })
-    .feed_text(text)
-    .ok()
-    .flatten()
+    Codec::new(Parser::Default, ProtocolVersion::for_revision(revision))
+        .decoder(10)
+        .feed_text(text)
+        .ok()
+        .flatten()
 }
 
 /// Records what a CONNECT answer for `namespace` says about the Socket.IO protocol.
@@ -171,10 +169,7 @@ fn read_connect_answer(
 ) -> bool {
     match packet {
         SioPacket::Connect { nsp, data, .. } if nsp == namespace => {
-            let has_sid = data
-                .as_ref()
-                .and_then(|d| d.as_map())
-                .is_some_and(|m| m.iter().any(|(k, _)| k.as_str() == Some("sid")));
+            let has_sid = data.as_ref().is_some_and(|d| field(d, "sid").is_some());
             finding.socketio = Some(if has_sid { "v5" } else { "v4" });
             finding.connect_answer = Some(raw.to_owned());
             true
