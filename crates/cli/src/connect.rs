@@ -206,14 +206,14 @@ pub(crate) fn explain(url: &str, args: &ConnectArgs, error: Error) -> Failure {
             }
             EXIT_CONNECTION
         }
-        Error::ConnectFailed(detail) => {
-            let _ = write!(message, "cannot connect to {url}: {detail}\n  ");
-            message.push_str(&connect_hint(url, args, detail));
+        Error::ConnectFailed(cause) => {
+            let _ = write!(message, "cannot connect to {url}: {cause}\n  ");
+            message.push_str(&connect_hint(url, args, Some(cause.as_ref())));
             EXIT_CONNECTION
         }
         Error::Timeout => {
             let _ = write!(message, "no connection to {url} in time\n  ");
-            message.push_str(&connect_hint(url, args, ""));
+            message.push_str(&connect_hint(url, args, None));
             EXIT_CONNECTION
         }
         other => {
@@ -230,17 +230,50 @@ fn is_unknown_namespace(message: &str) -> bool {
     message == "Invalid namespace" || message == "Unable to connect"
 }
 
-fn connect_hint(url: &str, args: &ConnectArgs, detail: &str) -> String {
+/// What the first connection attempt's error says about the endpoint.
+#[derive(Debug, PartialEq, Eq)]
+enum Cause {
+    NothingListens,
+    NotSocketIo,
+    Unknown,
+}
+
+fn cause_of(error: Option<&Error>) -> Cause {
+    use sio_client::engine::EngineError;
+    let Some(error) = error else {
+        return Cause::Unknown;
+    };
+    // The refusal may sit below an HTTP or WebSocket error: look down the whole chain.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return Cause::NothingListens;
+        }
+        source = e.source();
+    }
+    match error {
+        Error::Engine(EngineError::Status { .. } | EngineError::Protocol(_))
+        | Error::Legacy(
+            sio_client::LegacyError::Status { .. } | sio_client::LegacyError::Handshake { .. },
+        ) => Cause::NotSocketIo,
+        _ => Cause::Unknown,
+    }
+}
+
+fn connect_hint(url: &str, args: &ConnectArgs, error: Option<&Error>) -> String {
     let target = url
         .parse::<http::Uri>()
         .ok()
         .and_then(|uri| uri.authority().map(|a| a.to_string()))
         .unwrap_or_else(|| url.to_owned());
-    if detail.contains("Connection refused") {
+    let cause = cause_of(error);
+    if cause == Cause::NothingListens {
         format!(
             "nothing accepts connections on {target}: is the server running, on this host and port?"
         )
-    } else if detail.contains("answered") || detail.contains("malformed") {
+    } else if cause == Cause::NotSocketIo {
         format!(
             "{target} answers HTTP but not Socket.IO at {}: check --path and --protocol, or run \
              `sio probe {url}` to see what the endpoint speaks",

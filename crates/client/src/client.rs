@@ -35,7 +35,7 @@ pub(crate) struct SocketState {
     pub(crate) recovered: bool,
     /// Why the last connection attempt failed before reaching Socket.IO (so that a
     /// `connect_error` from the transport is told apart from a server's CONNECT_ERROR).
-    pub(crate) connect_failure: Option<String>,
+    pub(crate) connect_failure: Option<std::sync::Arc<Error>>,
 }
 
 /// What the manager task and the client handles share about one namespace socket.
@@ -766,7 +766,7 @@ impl ClientBuilder {
                         return Err(match failure {
                             Some(failure) => Error::ConnectFailed(failure),
                             None => Error::ConnectRefused {
-                                message: manager::connect_error_message(&data),
+                                message: sio_socketio_proto::value::connect_error_message(&data),
                                 data,
                             },
                         });

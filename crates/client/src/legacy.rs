@@ -16,7 +16,7 @@ use crate::engine::{
     CloseReason, Command, EngineError, EngineEvent, EngineSender, Frame, HttpClient, connect_ws,
     request_path, timestamp,
 };
-use crate::error::Error;
+use crate::error::{Error, LegacyError};
 use crate::options::{ManagerOptions, Transport};
 
 /// The heartbeat the client echoes.
@@ -49,13 +49,16 @@ async fn open_inner(options: &ManagerOptions) -> Result<LegacyConn, Error> {
         .await?;
     let body = String::from_utf8_lossy(&response.body).into_owned();
     if response.status != StatusCode::OK {
-        return Err(Error::Legacy(format!(
-            "handshake answered {}: {body:.200}",
-            response.status
-        )));
+        return Err(LegacyError::Status {
+            status: response.status.as_u16(),
+            body: body.chars().take(200).collect(),
+        }
+        .into());
     }
-    let handshake = Handshake::parse(body.trim())
-        .map_err(|e| Error::Legacy(format!("bad handshake {body:.100}: {e}")))?;
+    let handshake = Handshake::parse(body.trim()).map_err(|source| LegacyError::Handshake {
+        body: body.chars().take(100).collect(),
+        source,
+    })?;
     let transport = options
         .transports
         .iter()
@@ -64,11 +67,8 @@ async fn open_inner(options: &ManagerOptions) -> Result<LegacyConn, Error> {
             Transport::Websocket => handshake.offers("websocket"),
             Transport::Polling => handshake.offers("xhr-polling"),
         })
-        .ok_or_else(|| {
-            Error::Legacy(format!(
-                "no common transport (server offers {:?})",
-                handshake.transports
-            ))
+        .ok_or_else(|| LegacyError::NoCommonTransport {
+            offered: handshake.transports.clone(),
         })?;
     // Without a timeout from the server, fall back to the 0.9 default of 60 s.
     let heartbeat_timeout = handshake

@@ -65,7 +65,7 @@ mod manager;
 mod options;
 
 pub use client::{Client, ClientBuilder, EventStream};
-pub use error::{AckError, Error};
+pub use error::{AckError, Error, LegacyError};
 pub use event::{AckSender, ClientEvent, DisconnectReason, Event};
 pub use manager::Manager;
 pub use options::{Auth, Parser, Protocol, Reconnection, Transport};

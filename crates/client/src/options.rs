@@ -39,15 +39,9 @@ pub enum Protocol {
     Legacy09,
 }
 
-/// How Socket.IO packets are serialized (Socket.IO v5 only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Parser {
-    /// The default parser: JSON text frames plus binary attachments.
-    #[default]
-    Default,
-    /// npm `socket.io-msgpack-parser`: one msgpack binary frame per packet.
-    Msgpack,
-}
+/// How Socket.IO packets are serialized (Socket.IO v5 only): the default parser or npm
+/// `socket.io-msgpack-parser`. The same type as the server's.
+pub use sio_socketio_proto::Parser;
 
 /// Reconnection settings, with the JavaScript client's defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]

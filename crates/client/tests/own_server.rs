@@ -190,7 +190,7 @@ async fn polling_only() {
 #[tokio::test]
 async fn msgpack_parser() {
     let config = ServerConfig {
-        parser: sio_server::Parser::MsgPack,
+        parser: sio_server::Parser::Msgpack,
         ..ServerConfig::default()
     };
     let server = start(config).await;

@@ -27,7 +27,7 @@ use super::http::Response;
 use super::ws::Ws;
 use super::{
     CloseReason, Command, Engine, EngineConfig, EngineError, EngineEvent, EngineSender, Frame,
-    HttpClient, OpenInfo, Target, connect_ws, request_path, timestamp,
+    HttpClient, OpenInfo, ProtocolError, Target, connect_ws, request_path, timestamp,
 };
 use crate::Transport;
 
@@ -56,7 +56,7 @@ fn from_handshake(error: HandshakeError) -> EngineError {
     match error {
         HandshakeError::Status { status, body } => EngineError::Status { status, body },
         HandshakeError::UnsupportedRevision(revision) => EngineError::UnsupportedRevision(revision),
-        other => EngineError::Protocol(other.to_string()),
+        other => EngineError::Protocol(other.into()),
     }
 }
 
@@ -203,12 +203,12 @@ async fn ws_handshake(
         let first = match ws.next().await {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(other)) => {
-                return Err(EngineError::Protocol(format!(
-                    "expected an open packet, got {other:?}"
-                )));
+                return Err(EngineError::Protocol(ProtocolError::ExpectedOpen {
+                    got: format!("{other:?}"),
+                }));
             }
-            Some(Err(e)) => return Err(EngineError::WebSocket(e.to_string())),
-            None => return Err(EngineError::WebSocket("closed during the handshake".into())),
+            Some(Err(e)) => return Err(EngineError::WebSocket(e)),
+            None => return Err(EngineError::WebSocketClosed),
         };
         let (revision, handshake) =
             read_websocket_open(revision, forced, first.as_str()).map_err(from_handshake)?;

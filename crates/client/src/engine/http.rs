@@ -58,7 +58,7 @@ impl HttpClient {
             .max_buf_size(64 * 1024)
             .handshake(TokioIo::new(stream))
             .await
-            .map_err(|e| EngineError::Http(e.to_string()))?;
+            .map_err(EngineError::Http)?;
         Ok(Conn { sender, conn })
     }
 
@@ -107,7 +107,7 @@ impl HttpClient {
             .body(Full::new(
                 body.as_ref().map(|(b, _)| b.clone()).unwrap_or_default(),
             ))
-            .map_err(|e| EngineError::Http(e.to_string()))?;
+            .map_err(EngineError::Request)?;
         let headers = request.headers_mut();
         for (name, value) in &self.headers {
             headers.append(name, value.clone());
@@ -124,14 +124,11 @@ impl HttpClient {
                 conn: driver,
             } = &mut conn;
             let exchange = async {
-                sender
-                    .ready()
-                    .await
-                    .map_err(|e| EngineError::Http(e.to_string()))?;
+                sender.ready().await.map_err(EngineError::Http)?;
                 let response = sender
                     .send_request(request)
                     .await
-                    .map_err(|e| EngineError::Http(e.to_string()))?;
+                    .map_err(EngineError::Http)?;
                 let status = response.status();
                 let content_type = response
                     .headers()
@@ -141,7 +138,7 @@ impl HttpClient {
                 let body = Limited::new(response.into_body(), MAX_BODY)
                     .collect()
                     .await
-                    .map_err(|e| EngineError::Http(e.to_string()))?
+                    .map_err(EngineError::Body)?
                     .to_bytes();
                 Ok::<_, EngineError>(Response {
                     status,
@@ -160,7 +157,7 @@ impl HttpClient {
                 Ok(response)
             }
             Some(Err(e)) => Err(e),
-            None => Err(EngineError::Http("connection closed".into())),
+            None => Err(EngineError::HttpClosed),
         }
     }
 }

@@ -95,9 +95,18 @@ pub enum EngineError {
     /// A socket error.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
-    /// An HTTP-level failure.
+    /// An HTTP request failed (hyper: the connection, the request or the answer).
     #[error("http error: {0}")]
-    Http(String),
+    Http(#[from] hyper::Error),
+    /// An HTTP request could not be built from the options (path, headers).
+    #[error("invalid http request: {0}")]
+    Request(#[from] ::http::Error),
+    /// An answer's body could not be read, or was larger than accepted.
+    #[error("http body: {0}")]
+    Body(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The server closed the HTTP connection before answering.
+    #[error("http connection closed before the answer")]
+    HttpClosed,
     /// The server answered with an unexpected status.
     #[error("server answered {status}: {body}")]
     Status {
@@ -109,24 +118,56 @@ pub enum EngineError {
     /// The server refused this Engine.IO revision (`{"code":5}`).
     #[error("the server does not support Engine.IO {0}")]
     UnsupportedRevision(Revision),
-    /// The TLS handshake failed.
+    /// The TLS settings could not be built.
     #[error("tls error: {0}")]
-    Tls(String),
+    Tls(#[from] rustls::Error),
+    /// The host is not a name or address a TLS certificate can be checked against.
+    #[error("tls error: invalid server name {name:?}")]
+    TlsServerName {
+        /// The host.
+        name: String,
+        /// Why it is refused.
+        #[source]
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
+    /// The TLS handshake failed (the [`rustls::Error`] is the source of the I/O error when the
+    /// server's certificate or protocol was refused).
+    #[error("tls handshake failed: {0}")]
+    TlsHandshake(#[source] std::io::Error),
     /// The proxy refused the tunnel.
     #[error("proxy error: {0}")]
     Proxy(String),
-    /// The WebSocket failed.
+    /// The WebSocket failed (its handshake included: a refused upgrade is an HTTP status).
     #[error("websocket error: {0}")]
-    WebSocket(String),
+    WebSocket(#[from] tokio_tungstenite::tungstenite::Error),
+    /// The WebSocket closed during the Engine.IO handshake.
+    #[error("websocket closed during the handshake")]
+    WebSocketClosed,
     /// The server sent something that is not Engine.IO.
     #[error("malformed Engine.IO data: {0}")]
-    Protocol(String),
+    Protocol(#[from] ProtocolError),
     /// The handshake took longer than the connect timeout.
     #[error("connection timed out")]
     Timeout,
     /// No transport in the configuration.
     #[error("no usable transport")]
     NoTransport,
+}
+
+/// What was wrong with what the server sent (or with what was to be sent).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// The handshake answer is not Engine.IO, or does not start with an open packet (the
+    /// decode error is its source).
+    #[error(transparent)]
+    Handshake(#[from] sio_engineio_session::handshake::HandshakeError),
+    /// The first WebSocket message is not a text message.
+    #[error("expected an open packet, got {got}")]
+    ExpectedOpen {
+        /// What came.
+        got: String,
+    },
 }
 
 /// One message, as it travels inside an Engine.IO message packet.

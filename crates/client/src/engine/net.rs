@@ -89,7 +89,7 @@ pub(crate) fn default_tls() -> Result<Arc<ClientConfig>, EngineError> {
     let config =
         ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
-            .map_err(|e| EngineError::Tls(e.to_string()))?
+            .map_err(EngineError::Tls)?
             .with_root_certificates(roots)
             .with_no_client_auth();
     Ok(CONFIG.get_or_init(|| Arc::new(config)).clone())
@@ -123,12 +123,16 @@ impl Target {
         match &self.tls {
             None => Ok(Stream::Plain(tcp)),
             Some(config) => {
-                let name = ServerName::try_from(self.host.clone())
-                    .map_err(|e| EngineError::Tls(format!("{}: {e}", self.host)))?;
+                let name = ServerName::try_from(self.host.clone()).map_err(|source| {
+                    EngineError::TlsServerName {
+                        name: self.host.clone(),
+                        source,
+                    }
+                })?;
                 let tls = TlsConnector::from(config.clone())
                     .connect(name, tcp)
                     .await
-                    .map_err(|e| EngineError::Tls(e.to_string()))?;
+                    .map_err(EngineError::TlsHandshake)?;
                 Ok(Stream::Tls(Box::new(tls)))
             }
         }

@@ -22,9 +22,7 @@ pub(crate) async fn connect_ws(
         target.authority(),
         path_and_query
     );
-    let mut request = url
-        .into_client_request()
-        .map_err(|e| EngineError::WebSocket(e.to_string()))?;
+    let mut request = url.into_client_request().map_err(EngineError::WebSocket)?;
     for (name, value) in headers {
         request.headers_mut().append(name, value.clone());
     }
@@ -37,6 +35,6 @@ pub(crate) async fn connect_ws(
         .max_frame_size(Some(64 << 20));
     let (ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config))
         .await
-        .map_err(|e| EngineError::WebSocket(e.to_string()))?;
+        .map_err(EngineError::WebSocket)?;
     Ok(ws)
 }
