@@ -281,6 +281,22 @@ async fn bad_urls_and_closed_ports() {
     assert!(usage.stderr.contains("not JSON"), "{usage:?}");
 }
 
+/// An endpoint that answers HTTP but not Socket.IO (`sio serve` at another path) gets the
+/// hint for a wrong path, chosen from the error's type.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_paths_are_explained() {
+    let serve = Serve::start().await;
+    let wrong = run(&["listen", &serve.url("/"), "--path", "/not-socket.io/"]).await;
+    assert_eq!(wrong.code, Some(1), "{wrong:?}");
+    assert!(
+        wrong.stderr.contains(&format!(
+            "127.0.0.1:{} answers HTTP but not Socket.IO at /not-socket.io/",
+            serve.port
+        )),
+        "{wrong:?}"
+    );
+}
+
 #[tokio::test]
 async fn help_has_examples() {
     for command in ["listen", "emit"] {
