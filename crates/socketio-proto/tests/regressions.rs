@@ -57,3 +57,31 @@ fn harness_smoke() {
         b"\x83\xa4type\x02\xa4data\x92\xa1x\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00\xa3nsp\xa1/",
     );
 }
+
+#[test]
+fn sio_frames_regressions() {
+    replay("sio_frames", harness::sio_frames);
+}
+
+/// A few hand-made inputs of the `sio_frames` layout, so that the harness itself runs here.
+#[test]
+fn sio_frames_examples() {
+    // Default parser, v5, 1 attachment: a binary event and its attachment.
+    let text = br#"51-["a",{"_placeholder":true,"num":0}]"#;
+    let mut input = vec![0b0101, 0, u8::try_from(text.len()).unwrap()];
+    input.extend_from_slice(text);
+    input.extend_from_slice(&[1, 2, 0xde, 0xad]);
+    harness::sio_frames(&input);
+    // msgpack: a text frame (refused), then a packet, then garbage.
+    let packet = sio_socketio_proto::msgpack::encode(&sio_socketio_proto::Packet::event(
+        "/",
+        "a",
+        vec![sio_socketio_proto::Value::from(1.5)],
+    ))
+    .unwrap();
+    let mut input = vec![0b0011, 0, 2, b'2', b'['];
+    input.extend_from_slice(&[1, u8::try_from(packet.len()).unwrap()]);
+    input.extend_from_slice(&packet);
+    input.extend_from_slice(&[1, 1, 0xc1]);
+    harness::sio_frames(&input);
+}
