@@ -31,7 +31,6 @@ pub fn connect_error_message(data: &Value) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -169,12 +169,6 @@ pub(super) fn packet_to_legacy(packet: &Packet) -> Result<sio_legacy_proto::Mess
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
     use sio_legacy_proto::{Message, MessageId};
