@@ -254,6 +254,7 @@ fn cause_of(error: Option<&Error>) -> Cause {
         source = e.source();
     }
     match error {
+        Error::ConnectFailed(first) => cause_of(Some(first)),
         Error::Engine(EngineError::Status { .. } | EngineError::Protocol(_))
         | Error::Legacy(
             sio_client::LegacyError::Status { .. } | sio_client::LegacyError::Handshake { .. },
@@ -302,4 +303,38 @@ pub(crate) async fn lost(events: &mut EventStream) -> String {
         }
     }
     "the client closed".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sio_client::engine::EngineError;
+
+    use super::*;
+
+    #[test]
+    fn causes_come_from_the_error_types() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(
+            cause_of(Some(&Error::Engine(EngineError::Io(refused)))),
+            Cause::NothingListens
+        );
+        // Found below the wrapper that carries the first attempt's error.
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let wrapped = Error::ConnectFailed(Arc::new(Error::Engine(EngineError::Io(refused))));
+        assert_eq!(cause_of(Some(&wrapped)), Cause::NothingListens);
+        let status = EngineError::Status {
+            status: 404,
+            body: String::new(),
+        };
+        assert_eq!(cause_of(Some(&Error::Engine(status))), Cause::NotSocketIo);
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert_eq!(
+            cause_of(Some(&Error::Engine(EngineError::Io(reset)))),
+            Cause::Unknown
+        );
+        assert_eq!(cause_of(Some(&Error::Timeout)), Cause::Unknown);
+        assert_eq!(cause_of(None), Cause::Unknown);
+    }
 }
