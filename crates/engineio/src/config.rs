@@ -136,6 +136,11 @@ pub struct EngineConfig {
     /// does not mean more system calls for large messages; it grows while a larger message
     /// is read.
     pub ws_read_buffer_size: usize,
+    /// How long a WebSocket whose session has ended may take to deliver its last frames and
+    /// the close frame before the connection is dropped (Node's `ws`: 30 s). A peer that
+    /// stopped reading holds its connection, and the kernel's send buffer, no longer than
+    /// this after its session ended (a ping timeout, at the latest).
+    pub close_timeout: Duration,
 }
 
 impl Default for EngineConfig {
@@ -154,6 +159,7 @@ impl Default for EngineConfig {
             allow_request: None,
             http_compression_threshold: Some(1024),
             ws_read_buffer_size: 1024,
+            close_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -172,6 +178,7 @@ impl fmt::Debug for EngineConfig {
             .field("cors", &self.cors)
             .field("cookie", &self.cookie)
             .field("allow_request", &self.allow_request.is_some())
+            .field("close_timeout", &self.close_timeout)
             .field(
                 "http_compression_threshold",
                 &self.http_compression_threshold,

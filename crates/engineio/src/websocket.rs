@@ -76,6 +76,7 @@ struct WsSettings {
     max_message_size: usize,
     read_buffer_size: usize,
     upgrade_timeout: Duration,
+    close_timeout: Duration,
 }
 
 impl WsSettings {
@@ -84,6 +85,7 @@ impl WsSettings {
             max_message_size: inner.config.max_http_buffer_size,
             read_buffer_size: inner.config.ws_read_buffer_size,
             upgrade_timeout: inner.config.upgrade_timeout,
+            close_timeout: inner.config.close_timeout,
         }
     }
 
@@ -124,7 +126,7 @@ pub(crate) fn handshake<H: EngineHandler, B>(
     let socket = inner.open(req, revision, TransportKind::WebSocket, supports_binary);
     tokio::spawn(async move {
         match settings.connect(on_upgrade).await {
-            Some(ws) => run(socket, ws).await,
+            Some(ws) => run(socket, ws, settings.close_timeout).await,
             None => socket.close_with(CloseReason::TransportError),
         }
     });
@@ -167,7 +169,7 @@ pub(crate) fn upgrade_existing<H: EngineHandler, B>(
             tracing::debug!(sid = socket.id(), "upgraded to websocket");
             // Release a poll still pending so the polling side ends cleanly.
             socket.writer.notify_one();
-            run(socket, ws).await;
+            run(socket, ws, settings.close_timeout).await;
         } else {
             socket.end_upgrade(false);
             tracing::debug!(sid = socket.id(), "upgrade failed or timed out");
@@ -206,22 +208,48 @@ async fn probe<D: Send + Sync + 'static>(socket: &Arc<Socket<D>>, ws: &mut Ws) -
 }
 
 /// Serves a session over its WebSocket until either side ends it.
-async fn run<D: Send + Sync + 'static>(socket: Arc<Socket<D>>, mut ws: Ws) {
+///
+/// A write to a peer that stopped reading waits for it only while the session is open, and
+/// `close_timeout` after it ended: then the connection is dropped (no zombie holds its file
+/// descriptor and send buffer).
+async fn run<D: Send + Sync + 'static>(
+    socket: Arc<Socket<D>>,
+    mut ws: Ws,
+    close_timeout: Duration,
+) {
     let revision = socket.revision();
     let binary = socket.supports_binary();
+    let given_up = async {
+        socket.closed.cancelled().await;
+        tokio::time::sleep(close_timeout).await;
+    };
+    let mut given_up = std::pin::pin!(given_up);
     loop {
         let woken = socket.writer.notified();
         match socket.drain_for(TransportKind::WebSocket) {
             Drained::Packets(packets) => {
-                if write(&mut ws, &packets, revision, binary).await.is_err() {
+                let written = tokio::select! {
+                    result = write(&mut ws, &packets, revision, binary) => result.is_ok(),
+                    () = given_up.as_mut() => false,
+                };
+                if !written {
+                    tracing::debug!(sid = socket.id(), "websocket write failed or timed out");
                     socket.close_with(CloseReason::TransportError);
                     return;
                 }
                 continue;
             }
             Drained::Closed { packets, .. } => {
-                let _ = write(&mut ws, &packets, revision, binary).await;
-                let _ = ws.close(None).await;
+                let last_words = async {
+                    let _ = write(&mut ws, &packets, revision, binary).await;
+                    let _ = ws.close(None).await;
+                };
+                if tokio::time::timeout(close_timeout, last_words)
+                    .await
+                    .is_err()
+                {
+                    tracing::debug!(sid = socket.id(), "peer does not read: connection dropped");
+                }
                 return;
             }
             Drained::Nothing | Drained::Superseded => {}
