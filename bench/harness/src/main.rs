@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sio_loadgen::process::{ProcessTimes, Spent, rss_bytes};
-use sio_loadgen::{Config, Observer, Phase, Progress, Protocol, Report, Scenario, Transport};
+use sio_loadgen::{Config, Observer, Phase, Progress, Protocol, Report, Scenario, TransportKind};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -138,7 +138,7 @@ impl Server {
         if spec.redis_nodes > 0 {
             return matches!(self, Server::Sio | Server::Node);
         }
-        !(self == Server::Floor && spec.transport == Transport::Polling)
+        !(self == Server::Floor && spec.transport == TransportKind::Polling)
     }
 }
 
@@ -161,7 +161,7 @@ pub struct Spec {
     pub payload: usize,
     pub binary: bool,
     pub rate: Option<f64>,
-    pub transport: Transport,
+    pub transport: TransportKind,
     pub metric: Metric,
     /// 0: one server process. N: N nodes of the server joined through a fresh redis-server
     /// (pub/sub adapter), the clients split over them.
@@ -181,7 +181,7 @@ fn specs(quick: bool) -> Vec<Spec> {
         payload,
         binary: false,
         rate: None,
-        transport: Transport::WebSocket,
+        transport: TransportKind::WebSocket,
         metric: Metric::CpuPerOp,
         redis_nodes: 0,
         hold: Duration::ZERO,
@@ -269,7 +269,7 @@ fn specs(quick: bool) -> Vec<Spec> {
             )
         },
         Spec {
-            transport: Transport::Polling,
+            transport: TransportKind::Polling,
             ..spec(
                 "polling-echo-100",
                 format!("long-polling echo, {c100} clients"),
@@ -977,7 +977,7 @@ mod tests {
         Report {
             scenario: Scenario::Fanout,
             protocol: Protocol::SocketIo,
-            transport: Transport::WebSocket,
+            transport: TransportKind::WebSocket,
             url: "http://127.0.0.1:1".into(),
             nodes: nodes
                 .iter()

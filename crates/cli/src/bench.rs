@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use sio_loadgen::{Config, Observer, Phase, Progress, Protocol, Report, Scenario, Transport};
+use sio_loadgen::{Config, Observer, Phase, Progress, Protocol, Report, Scenario, TransportKind};
 
 pub(crate) const EXAMPLES: &str = "\
 Scenarios (the server follows the benchmark contract: every socket joins room `room`; `echo`
@@ -113,8 +113,8 @@ fn config(args: &BenchArgs) -> Result<Config, String> {
         ScenarioArg::Connect => Scenario::Connect,
     };
     config.transport = match args.transport {
-        TransportArg::Websocket => Transport::WebSocket,
-        TransportArg::Polling => Transport::Polling,
+        TransportArg::Websocket => TransportKind::WebSocket,
+        TransportArg::Polling => TransportKind::Polling,
     };
     if args.raw {
         config.protocol = Protocol::RawWebSocket;
@@ -190,8 +190,8 @@ pub(crate) fn run(args: BenchArgs) -> ExitCode {
 fn readable(report: &Report, config: &Config) -> String {
     let what = match (report.protocol, report.transport) {
         (Protocol::RawWebSocket, _) => "bare WebSocket",
-        (Protocol::SocketIo, Transport::WebSocket) => "WebSocket",
-        (Protocol::SocketIo, Transport::Polling) => "long-polling",
+        (Protocol::SocketIo, TransportKind::WebSocket) => "WebSocket",
+        (Protocol::SocketIo, TransportKind::Polling) => "long-polling",
     };
     let payload = format!(
         "{}-byte {} payload",

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use sio_client::{Client, ClientBuilder, ClientEvent, Error, EventStream, Protocol, Transport};
+use sio_client::{Client, ClientBuilder, ClientEvent, Error, EventStream, Protocol, TransportKind};
 
 use crate::decode::json::Json;
 use crate::decode::value::to_json;
@@ -143,8 +143,8 @@ fn builder(url: &str, args: &ConnectArgs, reconnect: bool) -> ClientBuilder {
         builder = builder.query(key, value);
     }
     match args.transport {
-        Some(TransportArg::Polling) => builder.transports([Transport::Polling]),
-        Some(TransportArg::Websocket) => builder.transports([Transport::Websocket]),
+        Some(TransportArg::Polling) => builder.transports([TransportKind::Polling]),
+        Some(TransportArg::Websocket) => builder.transports([TransportKind::WebSocket]),
         None => builder,
     }
 }

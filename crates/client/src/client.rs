@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::error::{AckError, Error};
 use crate::event::{ClientEvent, Event};
 use crate::manager::{self, Cmd, Manager, ManagerInner};
-use crate::options::{Auth, ManagerOptions, Parser, Protocol, Reconnection, Transport};
+use crate::options::{Auth, ManagerOptions, Parser, Protocol, Reconnection, TransportKind};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Handler = Arc<dyn Fn(Client, Event) -> BoxFuture<()> + Send + Sync>;
@@ -429,7 +429,7 @@ fn parse_url(url: &str) -> Result<(ManagerOptions, String), Error> {
         path: "/socket.io/".into(),
         query,
         headers: HeaderMap::new(),
-        transports: vec![Transport::Polling, Transport::Websocket],
+        transports: vec![TransportKind::Polling, TransportKind::WebSocket],
         upgrade: true,
         remember_upgrade: false,
         timestamp_requests: true,
@@ -546,8 +546,8 @@ impl ClientBuilder {
 
     /// Transports in order (`transports`, default polling then WebSocket). `[Websocket]`
     /// connects over WebSocket directly; `[Polling]` never upgrades.
-    pub fn transports(self, transports: impl IntoIterator<Item = Transport>) -> Self {
-        let transports: Vec<Transport> = transports.into_iter().collect();
+    pub fn transports(self, transports: impl IntoIterator<Item = TransportKind>) -> Self {
+        let transports: Vec<TransportKind> = transports.into_iter().collect();
         self.options(|o| o.transports = transports)
     }
 

@@ -13,11 +13,11 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 use crate::engine::{
-    CloseReason, Command, EngineError, EngineEvent, EngineSender, Frame, HttpClient, connect_ws,
-    request_path, timestamp,
+    CloseReason, Closure, Command, EngineError, EngineEvent, EngineSender, Frame, HttpClient,
+    connect_ws, request_path, timestamp,
 };
 use crate::error::{Error, LegacyError};
-use crate::options::{ManagerOptions, Transport};
+use crate::options::{ManagerOptions, TransportKind};
 
 /// The heartbeat the client echoes.
 const HEARTBEAT: &str = "2::";
@@ -64,8 +64,8 @@ async fn open_inner(options: &ManagerOptions) -> Result<LegacyConn, Error> {
         .iter()
         .copied()
         .find(|t| match t {
-            Transport::Websocket => handshake.offers("websocket"),
-            Transport::Polling => handshake.offers("xhr-polling"),
+            TransportKind::WebSocket => handshake.offers("websocket"),
+            TransportKind::Polling => handshake.offers("xhr-polling"),
         })
         .ok_or_else(|| LegacyError::NoCommonTransport {
             offered: handshake.transports.clone(),
@@ -84,14 +84,14 @@ async fn open_inner(options: &ManagerOptions) -> Result<LegacyConn, Error> {
         heartbeat_timeout,
     };
     match transport {
-        Transport::Websocket => {
+        TransportKind::WebSocket => {
             let path = request_path(&paths.websocket(&sid), &[], &options.query);
             let ws = connect_ws(&target, &path, &options.headers)
                 .await
                 .map_err(Error::Engine)?;
             tokio::spawn(task.run_ws(ws));
         }
-        Transport::Polling => {
+        TransportKind::Polling => {
             let path = paths.xhr_polling(&sid);
             tokio::spawn(task.run_polling(http, path, options.query.clone()));
         }
@@ -100,7 +100,7 @@ async fn open_inner(options: &ManagerOptions) -> Result<LegacyConn, Error> {
         sid,
         sender: EngineSender::new(cmd_tx),
         events,
-        websocket: transport == Transport::Websocket,
+        websocket: transport == TransportKind::WebSocket,
     })
 }
 
@@ -133,7 +133,7 @@ impl LegacyTask {
                 cmd = self.cmds.recv() => match cmd {
                     Some(Command::Send { frame: Frame::Text(text), .. }) => {
                         if let Err(e) = ws.send(WsMessage::text(text)).await {
-                            break CloseReason::TransportError(e.to_string());
+                            break Closure::with(CloseReason::TransportError, e.to_string());
                         }
                     }
                     Some(Command::Send { frame: Frame::Binary(_), .. }) => {}
@@ -148,7 +148,7 @@ impl LegacyTask {
                             while let Some(Ok(_)) = ws.next().await {}
                         };
                         let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
-                        break CloseReason::ForcedClose;
+                        break Closure::new(CloseReason::ForcedClose);
                     }
                 },
                 message = ws.next() => match message {
@@ -156,20 +156,20 @@ impl LegacyTask {
                         deadline = Instant::now() + self.heartbeat_timeout;
                         if text.as_str() == HEARTBEAT {
                             if let Err(e) = ws.send(WsMessage::text(HEARTBEAT)).await {
-                                break CloseReason::TransportError(e.to_string());
+                                break Closure::with(CloseReason::TransportError, e.to_string());
                             }
                         } else {
                             self.deliver(text.as_str());
                         }
                     }
                     Some(Ok(WsMessage::Binary(_))) => {
-                        break CloseReason::ParseError("binary frame from a 0.9 server".into());
+                        break Closure::with(CloseReason::ParseError, "binary frame from a 0.9 server");
                     }
-                    Some(Ok(WsMessage::Close(_))) | None => break CloseReason::TransportClose,
+                    Some(Ok(WsMessage::Close(_))) | None => break Closure::new(CloseReason::TransportClose),
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => break CloseReason::TransportError(e.to_string()),
+                    Some(Err(e)) => break Closure::with(CloseReason::TransportError, e.to_string()),
                 },
-                () = tokio::time::sleep_until(deadline) => break CloseReason::PingTimeout,
+                () = tokio::time::sleep_until(deadline) => break Closure::new(CloseReason::PingTimeout),
             }
         };
         let _ = self.events.send(EngineEvent::Closed(reason));
@@ -233,7 +233,7 @@ impl LegacyTask {
                                 .await;
                         };
                         let _ = tokio::time::timeout(Duration::from_secs(5), close).await;
-                        break CloseReason::ForcedClose;
+                        break Closure::new(CloseReason::ForcedClose);
                     }
                 },
                 response = wait(&mut get) => {
@@ -241,12 +241,12 @@ impl LegacyTask {
                     let response: Result<_, EngineError> = response;
                     let body = match response {
                         Ok(r) if r.status == StatusCode::OK => r.body,
-                        Ok(r) => break CloseReason::TransportError(format!("poll answered {}", r.status)),
-                        Err(e) => break CloseReason::TransportError(e.to_string()),
+                        Ok(r) => break Closure::with(CloseReason::TransportError, format!("poll answered {}", r.status)),
+                        Err(e) => break Closure::with(CloseReason::TransportError, e.to_string()),
                     };
                     deadline = Instant::now() + self.heartbeat_timeout;
                     let Ok(body) = std::str::from_utf8(&body) else {
-                        break CloseReason::ParseError("poll body is not UTF-8".into());
+                        break Closure::with(CloseReason::ParseError, "poll body is not UTF-8");
                     };
                     let mut failed = None;
                     for frame in frames(body) {
@@ -260,18 +260,18 @@ impl LegacyTask {
                         }
                     }
                     if let Some(e) = failed {
-                        break CloseReason::ParseError(e);
+                        break Closure::with(CloseReason::ParseError, e);
                     }
                 }
                 response = wait(&mut post) => {
                     post = None;
                     match response {
                         Ok(r) if r.status == StatusCode::OK => {}
-                        Ok(r) => break CloseReason::TransportError(format!("post answered {}", r.status)),
-                        Err(e) => break CloseReason::TransportError(e.to_string()),
+                        Ok(r) => break Closure::with(CloseReason::TransportError, format!("post answered {}", r.status)),
+                        Err(e) => break Closure::with(CloseReason::TransportError, e.to_string()),
                     }
                 }
-                () = tokio::time::sleep_until(deadline) => break CloseReason::PingTimeout,
+                () = tokio::time::sleep_until(deadline) => break Closure::new(CloseReason::PingTimeout),
             }
         };
         let _ = self.events.send(EngineEvent::Closed(reason));

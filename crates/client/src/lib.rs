@@ -68,7 +68,7 @@ pub use client::{Client, ClientBuilder, EventStream};
 pub use error::{AckError, Error, LegacyError};
 pub use event::{AckSender, ClientEvent, DisconnectReason, Event};
 pub use manager::Manager;
-pub use options::{Auth, Parser, Protocol, Reconnection, Transport};
+pub use options::{Auth, Parser, Protocol, Reconnection, TransportKind};
 /// The TLS library, for [`ClientBuilder::tls_config`].
 pub use rustls;
 pub use sio_socketio_proto::{Bytes, Value, from_args, to_args};

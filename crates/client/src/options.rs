@@ -5,24 +5,9 @@ use std::time::Duration;
 
 use http::HeaderMap;
 
-/// An Engine.IO transport.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
-    /// HTTP long-polling (`xhr-polling` for Socket.IO 0.9).
-    Polling,
-    /// WebSocket.
-    Websocket,
-}
-
-impl Transport {
-    /// The name used on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Transport::Polling => "polling",
-            Transport::Websocket => "websocket",
-        }
-    }
-}
+/// An Engine.IO transport (HTTP long-polling — `xhr-polling` for Socket.IO 0.9 — or WebSocket):
+/// the session crate's type, shared by the server and the client.
+pub use sio_engineio_session::TransportKind;
 
 /// Which Socket.IO protocol revision to speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -113,7 +98,7 @@ pub(crate) struct ManagerOptions {
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
     pub(crate) headers: HeaderMap,
-    pub(crate) transports: Vec<Transport>,
+    pub(crate) transports: Vec<TransportKind>,
     pub(crate) upgrade: bool,
     pub(crate) remember_upgrade: bool,
     pub(crate) timestamp_requests: bool,

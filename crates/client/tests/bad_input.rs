@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use sio_client::{Client, ClientEvent, DisconnectReason, Error, Transport};
+use sio_client::{Client, ClientEvent, DisconnectReason, Error, TransportKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
@@ -53,7 +53,7 @@ async fn ws_server(frames: Vec<&'static str>, open: &'static str) -> u16 {
 fn client(port: u16) -> sio_client::ClientBuilder {
     Client::builder(&format!("http://127.0.0.1:{port}/"))
         .force_new(true)
-        .transports([Transport::Websocket])
+        .transports([TransportKind::WebSocket])
         .reconnection_delay(Duration::from_millis(100))
         .randomization_factor(0.0)
         .timeout(Duration::from_secs(3))

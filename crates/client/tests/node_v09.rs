@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::{Server, exercise, json_args, next_event, wait_for};
 use serde_json::json;
-use sio_client::{Bytes, Client, ClientBuilder, ClientEvent, Protocol, Transport};
+use sio_client::{Bytes, Client, ClientBuilder, ClientEvent, Protocol, TransportKind};
 
 fn builder(server: &Server, nsp: &str) -> ClientBuilder {
     Client::builder(&server.url(nsp))
@@ -27,7 +27,7 @@ fn builder(server: &Server, nsp: &str) -> ClientBuilder {
 #[tokio::test]
 async fn auto_detects_socket_io_09_over_websocket() {
     let server = Server::start("v09", json!({})).await;
-    let b = builder(&server, "/").transports([Transport::Websocket, Transport::Polling]);
+    let b = builder(&server, "/").transports([TransportKind::WebSocket, TransportKind::Polling]);
     let (client, conn) = exercise(b, false).await;
     assert_eq!(client.id().unwrap(), conn);
     client.disconnect();
@@ -38,7 +38,7 @@ async fn xhr_polling() {
     let server = Server::start("v09", json!({"transports": ["xhr-polling"]})).await;
     let b = builder(&server, "/")
         .protocol(Protocol::Legacy09)
-        .transports([Transport::Polling]);
+        .transports([TransportKind::Polling]);
     let (client, _) = exercise(b, false).await;
     client.disconnect();
 }
@@ -113,7 +113,7 @@ async fn reconnection_after_restart() {
 #[tokio::test]
 async fn endpoint_alone_connects_every_time() {
     let server = Server::start("v09", json!({})).await;
-    for transport in [Transport::Websocket, Transport::Polling] {
+    for transport in [TransportKind::WebSocket, TransportKind::Polling] {
         for _ in 0..5 {
             let b = builder(&server, "/admin").transports([transport]);
             let (client, mut events) =

@@ -17,7 +17,7 @@ use std::time::Duration;
 use common::{Server, exercise, json_args, next_event, transport_of, wait_for};
 use futures_util::FutureExt;
 use serde_json::json;
-use sio_client::{Client, ClientBuilder, ClientEvent, Error, Protocol, Transport};
+use sio_client::{Client, ClientBuilder, ClientEvent, Error, Protocol, TransportKind};
 
 fn builder(server: &Server, nsp: &str) -> ClientBuilder {
     Client::builder(&server.url(nsp))
@@ -46,7 +46,7 @@ async fn forced_v4_protocol_polling_only() {
     let server = Server::start("v2", json!({"transports": ["polling"]})).await;
     let b = builder(&server, "/")
         .protocol(Protocol::V4)
-        .transports([Transport::Polling]);
+        .transports([TransportKind::Polling]);
     let (client, _) = exercise(b, true).await;
     assert_eq!(transport_of(&client).await, "polling");
     client.disconnect();
@@ -58,7 +58,7 @@ async fn base64_polling() {
     let b = builder(&server, "/")
         .protocol(Protocol::V4)
         .force_base64(true)
-        .transports([Transport::Polling]);
+        .transports([TransportKind::Polling]);
     let (client, _) = exercise(b, true).await;
     client.disconnect();
 }
@@ -66,7 +66,7 @@ async fn base64_polling() {
 #[tokio::test]
 async fn websocket_only_auto() {
     let server = Server::start("v2", json!({"transports": ["websocket"]})).await;
-    let b = builder(&server, "/").transports([Transport::Websocket]);
+    let b = builder(&server, "/").transports([TransportKind::WebSocket]);
     let (client, _) = exercise(b, true).await;
     assert_eq!(transport_of(&client).await, "websocket");
     client.disconnect();

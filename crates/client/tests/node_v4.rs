@@ -17,7 +17,8 @@ use std::time::Duration;
 use common::{Server, connect, exercise, json_args, next_event, transport_of, wait_for};
 use serde_json::json;
 use sio_client::{
-    Client, ClientBuilder, ClientEvent, DisconnectReason, Error, Event, Parser, Protocol, Transport,
+    Client, ClientBuilder, ClientEvent, DisconnectReason, Error, Event, Parser, Protocol,
+    TransportKind,
 };
 
 fn builder(server: &Server, nsp: &str) -> ClientBuilder {
@@ -46,7 +47,7 @@ async fn default_transports_upgrade_and_everything_works() {
 #[tokio::test]
 async fn websocket_only() {
     let server = Server::start("v4", json!({"transports": ["websocket"]})).await;
-    let b = builder(&server, "/").transports([Transport::Websocket]);
+    let b = builder(&server, "/").transports([TransportKind::WebSocket]);
     let (client, _) = exercise(b, true).await;
     assert_eq!(transport_of(&client).await, "websocket");
     client.disconnect();
@@ -55,7 +56,7 @@ async fn websocket_only() {
 #[tokio::test]
 async fn polling_only() {
     let server = Server::start("v4", json!({"transports": ["polling"]})).await;
-    let b = builder(&server, "/").transports([Transport::Polling]);
+    let b = builder(&server, "/").transports([TransportKind::Polling]);
     let (client, _) = exercise(b, true).await;
     assert_eq!(transport_of(&client).await, "polling");
     client.disconnect();
@@ -87,7 +88,7 @@ async fn msgpack_parser_over_polling() {
     .await;
     let b = builder(&server, "/")
         .parser(Parser::Msgpack)
-        .transports([Transport::Polling]);
+        .transports([TransportKind::Polling]);
     let (client, _) = exercise(b, true).await;
     client.disconnect();
 }
@@ -151,7 +152,7 @@ async fn auth_callback_is_called_again_on_reconnection() {
             let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             json!({"token": "ok", "n": n})
         })
-        .transports([Transport::Websocket])
+        .transports([TransportKind::WebSocket])
         .reconnection_delay(Duration::from_millis(100))
         .randomization_factor(0.0)
         .connect_with_events()
@@ -188,7 +189,7 @@ async fn server_side_disconnect_does_not_reconnect() {
 async fn connection_state_recovery() {
     let server = Server::start("v4", json!({"recovery": true})).await;
     let (client, mut events) = builder(&server, "/")
-        .transports([Transport::Websocket])
+        .transports([TransportKind::WebSocket])
         .reconnection_delay(Duration::from_millis(400))
         .randomization_factor(0.0)
         .connect_with_events()
@@ -384,10 +385,10 @@ async fn event_before_close_is_handled() {
         .connect_with_events()
         .await
         .unwrap();
-    let transports: [&[Transport]; 3] = [
-        &[Transport::Websocket],
-        &[Transport::Polling],
-        &[Transport::Polling, Transport::Websocket],
+    let transports: [&[TransportKind]; 3] = [
+        &[TransportKind::WebSocket],
+        &[TransportKind::Polling],
+        &[TransportKind::Polling, TransportKind::WebSocket],
     ];
     let mut n = 0;
     for transports in transports {

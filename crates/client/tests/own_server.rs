@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use common::{exercise, json_args, next_event, transport_of, wait_for};
 use serde_json::{Value as Json, json};
-use sio_client::{Bytes, Client, ClientBuilder, ClientEvent, Parser, Protocol, Transport};
-use sio_server::engineio::TransportKind;
+use sio_client::{Bytes, Client, ClientBuilder, ClientEvent, Parser, Protocol, TransportKind};
 use sio_server::{ConnectError, Event, RecoveryConfig, ServerConfig, SocketIo, SocketRef};
 use tokio::sync::oneshot;
 
@@ -169,7 +168,7 @@ async fn default_transports_upgrade() {
 async fn websocket_only() {
     let server = start(ServerConfig::default()).await;
     let (client, _) = exercise(
-        builder(&server, "/").transports([Transport::Websocket]),
+        builder(&server, "/").transports([TransportKind::WebSocket]),
         true,
     )
     .await;
@@ -182,7 +181,11 @@ async fn polling_only() {
     let mut config = ServerConfig::default();
     config.engine.transports = vec![TransportKind::Polling];
     let server = start(config).await;
-    let (client, _) = exercise(builder(&server, "/").transports([Transport::Polling]), true).await;
+    let (client, _) = exercise(
+        builder(&server, "/").transports([TransportKind::Polling]),
+        true,
+    )
+    .await;
     assert_eq!(transport_of(&client).await, "polling");
     client.disconnect();
 }
@@ -226,7 +229,7 @@ async fn connection_state_recovery() {
     };
     let server = start(config).await;
     let (client, mut events) = builder(&server, "/")
-        .transports([Transport::Websocket])
+        .transports([TransportKind::WebSocket])
         .reconnection_delay(Duration::from_millis(400))
         .randomization_factor(0.0)
         .connect_with_events()

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{Server, exercise, json_args, next_event, transport_of, wait_for};
 use serde_json::json;
-use sio_client::{Client, ClientBuilder, ClientEvent, Error, Transport};
+use sio_client::{Client, ClientBuilder, ClientEvent, Error, TransportKind};
 
 fn builder(server: &Server, nsp: &str) -> ClientBuilder {
     Client::builder(&server.url(nsp))
@@ -43,7 +43,7 @@ async fn default_transports_upgrade() {
 async fn websocket_only() {
     let server = Server::start("py", json!({"transports": ["websocket"]})).await;
     let (client, _) = exercise(
-        builder(&server, "/").transports([Transport::Websocket]),
+        builder(&server, "/").transports([TransportKind::WebSocket]),
         true,
     )
     .await;
@@ -53,7 +53,11 @@ async fn websocket_only() {
 #[tokio::test]
 async fn polling_only() {
     let server = Server::start("py", json!({"transports": ["polling"]})).await;
-    let (client, _) = exercise(builder(&server, "/").transports([Transport::Polling]), true).await;
+    let (client, _) = exercise(
+        builder(&server, "/").transports([TransportKind::Polling]),
+        true,
+    )
+    .await;
     assert_eq!(transport_of(&client).await, "polling");
     client.disconnect();
 }
@@ -108,7 +112,7 @@ async fn bursts_over_polling_stay_within_python_limits_and_in_order() {
     let server = Server::start("py", json!({"transports": ["polling"]})).await;
     // Emitted before the connection exists: buffered, then flushed in order.
     let (client, mut events) = builder(&server, "/")
-        .transports([Transport::Polling])
+        .transports([TransportKind::Polling])
         .build_with_events()
         .unwrap();
     for i in 0..60 {

@@ -21,7 +21,7 @@ use common::{exercise, transport_of};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::json;
-use sio_client::{Client, Transport};
+use sio_client::{Client, TransportKind};
 use sio_server::{ServerConfig, SocketIo, SocketRef};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -246,7 +246,7 @@ async fn wss_through_a_connect_proxy() {
     let builder = with_question(
         Client::builder(&format!("https://localhost:{port}/"))
             .tls_config(tls)
-            .transports([Transport::Websocket])
+            .transports([TransportKind::WebSocket])
             .proxy(&format!("http://127.0.0.1:{proxy_port}")),
     );
     let (client, _) = exercise(builder, false).await;

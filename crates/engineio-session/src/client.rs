@@ -29,6 +29,9 @@ use crate::{
 /// queue is better sent in several requests anyway.
 pub const MAX_PACKETS_PER_POST: usize = 16;
 
+/// The largest `pingInterval`/`pingTimeout` taken from a server (a day, in milliseconds).
+const MAX_TIMING_MS: u64 = 24 * 60 * 60 * 1000;
+
 /// Client options the session rules depend on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientConfig {
@@ -43,13 +46,18 @@ pub struct ClientConfig {
     pub close_timeout: Duration,
 }
 
+impl ClientConfig {
+    /// The default [`ClientConfig::close_timeout`].
+    pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+}
+
 impl Default for ClientConfig {
     fn default() -> Self {
         ClientConfig {
             upgrade: true,
             force_base64: false,
             probe_timeout: Duration::from_secs(10),
-            close_timeout: Duration::from_secs(5),
+            close_timeout: Self::DEFAULT_CLOSE_TIMEOUT,
         }
     }
 }
@@ -288,9 +296,10 @@ impl ClientSession {
             revision,
             transport,
             upgrades: handshake.upgrades,
+            // A day at most: a server's number must not overflow the clock's arithmetic.
             timing: Timing {
-                ping_interval: Duration::from_millis(handshake.ping_interval),
-                ping_timeout: Duration::from_millis(handshake.ping_timeout),
+                ping_interval: Duration::from_millis(handshake.ping_interval.min(MAX_TIMING_MS)),
+                ping_timeout: Duration::from_millis(handshake.ping_timeout.min(MAX_TIMING_MS)),
             },
             max_payload: handshake.max_payload,
         }

@@ -354,7 +354,9 @@ impl<M> ServerSession<M> {
         if self.upgrade != UpgradePhase::Probing {
             return;
         }
-        if upgraded && self.is_open() {
+        // Even when the session closed meanwhile: what a close flushed must go out on the
+        // WebSocket the client now reads, not wait for a poll that will never come.
+        if upgraded {
             self.upgrade = UpgradePhase::Done;
             self.transport = TransportKind::WebSocket;
         } else {

@@ -4,6 +4,11 @@ use std::fmt;
 
 /// A transport an Engine.IO session may use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "lowercase")
+)]
 pub enum TransportKind {
     /// HTTP long-polling (`transport=polling`).
     Polling,
@@ -38,6 +43,11 @@ impl fmt::Display for TransportKind {
 
 /// Why a session ended, named as Node's `engine.io` and `engine.io-client` name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 pub enum CloseReason {
     /// The peer closed the transport (WebSocket closed, or a close packet).
     TransportClose,

@@ -88,9 +88,9 @@ pub(crate) struct Inner<H: EngineHandler> {
 }
 
 impl<H: EngineHandler> Sessions for Inner<H> {
-    fn fire(&self, sid: Sid) -> Option<std::time::Instant> {
+    fn fire(&self, sid: Sid, at: std::time::Instant) -> Option<std::time::Instant> {
         let socket = self.sessions_read().get(&sid).cloned()?;
-        socket.on_timer()
+        socket.on_timer(at)
     }
 }
 
@@ -103,6 +103,10 @@ impl<H: EngineHandler> Drop for Inner<H> {
 impl<H: EngineHandler> Host<H::Data> for Inner<H> {
     fn on_message(&self, socket: &Arc<Socket<H::Data>>, data: Data<'_>) {
         self.handler.on_message(socket, data);
+    }
+
+    fn schedule(&self, sid: Sid, at: std::time::Instant) {
+        self.timer.schedule(at, sid, &self.me);
     }
 
     fn on_close(&self, socket: &Arc<Socket<H::Data>>, reason: CloseReason) {

@@ -109,6 +109,8 @@ pub(crate) fn now() -> std::time::Instant {
 pub(crate) trait Host<D>: Send + Sync {
     fn on_message(&self, socket: &Arc<Socket<D>>, data: Data<'_>);
     fn on_close(&self, socket: &Arc<Socket<D>>, reason: CloseReason);
+    /// Files the session's timer for `at` with the engine's timer.
+    fn schedule(&self, sid: Sid, at: std::time::Instant);
 }
 
 /// An Engine.IO session, shared by the transports that serve it and by the layer above.
@@ -129,6 +131,8 @@ pub struct Socket<D> {
     /// Wakes polling requests waiting for an upgrade to complete or fail.
     pub(crate) upgrade_settled: Notify,
     pub(crate) closed: CancellationToken,
+    /// The deadline the engine's timer holds for this session: its other entries are stale.
+    filed: Mutex<Option<std::time::Instant>>,
     /// Mirrors the machine's phase for [`Socket::is_open`], which every send asks, without
     /// the lock.
     open: AtomicBool,
@@ -165,6 +169,7 @@ impl<D: Send + Sync + 'static> Socket<D> {
             final_poll: Notify::new(),
             upgrade_settled: Notify::new(),
             closed: CancellationToken::new(),
+            filed: Mutex::new(None),
             open: AtomicBool::new(true),
             host,
             data,
@@ -334,30 +339,57 @@ impl<D: Send + Sync + 'static> Socket<D> {
             }
             return;
         }
-        if let Packet::Ping(_) | Packet::Pong(_) = packet {
-            tracing::trace!(sid = %self.id, "heartbeat");
-        }
-        let effect = self.lock().handle_control(now(), &packet);
+        let (effect, next) = {
+            let mut session = self.lock();
+            let effect = session.handle_control(now(), &packet);
+            (effect, session.poll_timeout())
+        };
         if effect == Effect::Closed(CloseReason::TransportError) {
             tracing::debug!(sid = %self.id, "invalid heartbeat direction");
         }
         self.apply(effect);
+        // A pong may bring the next ping closer than the deadline the timer holds (when
+        // `ping_timeout` exceeds `ping_interval`): file the earlier one.
+        if let Some(next) = next {
+            let earlier = {
+                let mut filed = self.filed_lock();
+                let earlier = filed.is_none_or(|at| next < at);
+                if earlier {
+                    *filed = Some(next);
+                }
+                earlier
+            };
+            if earlier && let Some(host) = self.host.upgrade() {
+                host.schedule(self.id, next);
+            }
+        }
     }
 
-    /// The engine's timer reached this session's deadline: returns the next one.
-    pub(crate) fn on_timer(self: &Arc<Self>) -> Option<std::time::Instant> {
+    fn filed_lock(&self) -> MutexGuard<'_, Option<std::time::Instant>> {
+        self.filed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The engine's timer reached the deadline it held for this session at `at`: returns the
+    /// next one to file. An entry that is no longer the filed one is stale and does nothing.
+    pub(crate) fn on_timer(self: &Arc<Self>, at: std::time::Instant) -> Option<std::time::Instant> {
+        if *self.filed_lock() != Some(at) {
+            return None;
+        }
         let (effect, next) = {
             let mut session = self.lock();
             let effect = session.handle_timeout(now());
             (effect, session.poll_timeout())
         };
+        *self.filed_lock() = next;
         self.apply(effect);
         next
     }
 
-    /// When the session's timer must fire first.
+    /// Files the session's first deadline: when the engine's timer must fire first.
     pub(crate) fn first_deadline(&self) -> Option<std::time::Instant> {
-        self.lock().poll_timeout()
+        let first = self.lock().poll_timeout();
+        *self.filed_lock() = first;
+        first
     }
 }
 

@@ -2,47 +2,48 @@
 //!
 //! A task per session (what this replaced) costs about 0.6 KB of memory per connection and a
 //! wake-up per deadline; here a session is one entry in a heap, and one task sleeps until the
-//! earliest deadline. Entries are never moved: when a session's deadline changes (a pong
-//! postpones the next ping), its old entry fires early, the machine finds nothing due
-//! (`handle_timeout` is harmless when early) and the session is filed again under its real
-//! deadline. Heartbeat deadlines only ever move later, so no entry has to be pulled forward.
+//! earliest deadline. Entries are never moved: each session remembers the one deadline it has
+//! filed (see `Socket::on_timer`), an entry that no longer matches it is stale and is dropped
+//! when it comes up, and a deadline that moves earlier (a pong, when `ping_timeout` exceeds
+//! `ping_interval`) is filed anew.
 
 use std::{
     cmp::Reverse,
     collections::BinaryHeap,
-    sync::{
-        Arc, Mutex, Weak,
-        atomic::{AtomicBool, Ordering},
-    },
+    panic::AssertUnwindSafe,
+    sync::{Arc, Mutex, MutexGuard, Weak},
     time::Instant,
 };
 
-use tokio::sync::Notify;
+use tokio::{sync::Notify, task::JoinHandle};
 
 use crate::sid::Sid;
 
 /// Where a timer finds its sessions.
 pub(crate) trait Sessions: Send + Sync + 'static {
-    /// Fires the session's timer, if it still exists; returns its next deadline.
-    fn fire(&self, sid: Sid) -> Option<Instant>;
+    /// Fires the timer entry `(sid, at)`; returns the session's next deadline to file, if any.
+    fn fire(&self, sid: Sid, at: Instant) -> Option<Instant>;
 }
+
+type Deadlines = BinaryHeap<Reverse<(Instant, Sid)>>;
 
 /// The deadlines of an engine's sessions.
 #[derive(Debug, Default)]
 pub(crate) struct Timer {
-    deadlines: Mutex<BinaryHeap<Reverse<(Instant, Sid)>>>,
-    /// Wakes the task when a deadline earlier than all others is filed.
+    deadlines: Mutex<Deadlines>,
+    /// Wakes the task when a deadline earlier than all others is filed, or the engine is gone.
     earlier: Notify,
-    /// Whether the task runs (started with the first session, inside the runtime).
-    started: AtomicBool,
+    /// The task, started with the first session inside a runtime, and started again if that
+    /// runtime ended (an engine shared by several runtimes, as tests do).
+    task: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Timer {
-    fn lock(&self) -> std::sync::MutexGuard<'_, BinaryHeap<Reverse<(Instant, Sid)>>> {
+    fn lock(&self) -> MutexGuard<'_, Deadlines> {
         self.deadlines.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Files a session's deadline, starting the timer task on first use.
+    /// Files a session's deadline, starting the timer task when none runs.
     pub(crate) fn schedule<S: Sessions>(
         self: &Arc<Self>,
         at: Instant,
@@ -57,8 +58,9 @@ impl Timer {
             deadlines.push(Reverse((at, sid)));
             earliest
         };
-        if !self.started.swap(true, Ordering::AcqRel) {
-            tokio::spawn(run(self.clone(), sessions.clone()));
+        let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        if task.as_ref().is_none_or(JoinHandle::is_finished) {
+            *task = Some(tokio::spawn(run(self.clone(), sessions.clone())));
         } else if earliest {
             self.earlier.notify_one();
         }
@@ -70,7 +72,7 @@ impl Timer {
     }
 
     /// Takes the entries due at `now`, or tells when the next one is.
-    fn due(&self, now: Instant) -> Result<Vec<Sid>, Option<Instant>> {
+    fn due(&self, now: Instant) -> Result<Vec<(Instant, Sid)>, Option<Instant>> {
         let mut deadlines = self.lock();
         let mut due = Vec::new();
         while let Some(Reverse((at, sid))) = deadlines.peek().copied() {
@@ -78,7 +80,7 @@ impl Timer {
                 break;
             }
             deadlines.pop();
-            due.push(sid);
+            due.push((at, sid));
         }
         if due.is_empty() {
             Err(deadlines.peek().map(|Reverse((at, _))| *at))
@@ -97,9 +99,13 @@ async fn run<S: Sessions>(timer: Arc<Timer>, sessions: Weak<S>) {
                 let Some(engine) = sessions.upgrade() else {
                     return;
                 };
-                for sid in due {
-                    if let Some(next) = engine.fire(sid) {
-                        timer.lock().push(Reverse((next, sid)));
+                for (at, sid) in due {
+                    // A session's close runs the application's handler: its panic must not end
+                    // every other session's heartbeat.
+                    match std::panic::catch_unwind(AssertUnwindSafe(|| engine.fire(sid, at))) {
+                        Ok(Some(next)) => timer.lock().push(Reverse((next, sid))),
+                        Ok(None) => {}
+                        Err(_) => tracing::error!(%sid, "panic while firing a session's timer"),
                     }
                 }
             }

@@ -76,7 +76,7 @@ pub use jsonp::{
 pub use message::{
     ERROR_ADVICE, ERROR_REASONS, Message, MessageId, MessageType, RESERVED_EVENTS, decode,
 };
-pub use paths::{DEFAULT_RESOURCE, PROTOCOL_VERSION, Paths, Route, Transport};
+pub use paths::{DEFAULT_RESOURCE, LegacyTransport, PROTOCOL_VERSION, Paths, Route};
 pub use payload::{
     FRAME_MARKER, Frames, Payload, decode_payload, encode_payload, encode_payload_raw, frames,
     push_frame, utf16_len,

@@ -11,7 +11,7 @@ pub const DEFAULT_RESOURCE: &str = "socket.io";
 
 /// The transports of Socket.IO 0.9.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Transport {
+pub enum LegacyTransport {
     /// `websocket`: one message per frame.
     Websocket,
     /// `flashsocket`: WebSocket through a Flash shim.
@@ -24,7 +24,7 @@ pub enum Transport {
     JsonpPolling,
 }
 
-impl Transport {
+impl LegacyTransport {
     /// All transports, in the 0.9 server's default order of preference.
     pub const ALL: [Self; 5] = [
         Self::Websocket,
@@ -51,7 +51,7 @@ impl Transport {
     }
 }
 
-impl fmt::Display for Transport {
+impl fmt::Display for LegacyTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -69,7 +69,7 @@ impl fmt::Display for Transport {
 /// assert_eq!(paths.jsonp_polling("Fh9E", 0), "/socket.io/1/jsonp-polling/Fh9E?i=0");
 /// assert_eq!(
 ///     paths.route("/socket.io/1/xhr-polling/Fh9E?t=1"),
-///     Some(Route::Transport { transport: "xhr-polling", sid: "Fh9E" })
+///     Some(Route::LegacyTransport { transport: "xhr-polling", sid: "Fh9E" })
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -91,7 +91,7 @@ pub enum Route<'a> {
     Handshake,
     /// `/<resource>/1/<transport>/<sid>`. Both are the raw path segments (not
     /// percent-decoded, as the 0.9 server compares them).
-    Transport {
+    LegacyTransport {
         /// The transport name.
         transport: &'a str,
         /// The session id.
@@ -133,18 +133,18 @@ impl Paths {
 
     /// `/<resource>/1/websocket/<sid>`.
     pub fn websocket(&self, sid: &str) -> String {
-        self.transport(Transport::Websocket.as_str(), sid)
+        self.transport(LegacyTransport::Websocket.as_str(), sid)
     }
 
     /// `/<resource>/1/xhr-polling/<sid>`.
     pub fn xhr_polling(&self, sid: &str) -> String {
-        self.transport(Transport::XhrPolling.as_str(), sid)
+        self.transport(LegacyTransport::XhrPolling.as_str(), sid)
     }
 
     /// `/<resource>/1/jsonp-polling/<sid>?i=<index>`: the server wraps its answers in
     /// `io.j[<index>](…)`.
     pub fn jsonp_polling(&self, sid: &str, index: u64) -> String {
-        let mut out = self.transport(Transport::JsonpPolling.as_str(), sid);
+        let mut out = self.transport(LegacyTransport::JsonpPolling.as_str(), sid);
         let _ = write!(out, "?i={index}");
         out
     }
@@ -170,7 +170,7 @@ impl Paths {
         if transport.is_empty() || sid.is_empty() || sid.contains('/') {
             return None;
         }
-        Some(Route::Transport { transport, sid })
+        Some(Route::LegacyTransport { transport, sid })
     }
 }
 
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(p.route("/socket.io/1/?t=123"), Some(Route::Handshake));
         assert_eq!(
             p.route("/socket.io/1/websocket/abc/"),
-            Some(Route::Transport {
+            Some(Route::LegacyTransport {
                 transport: "websocket",
                 sid: "abc"
             })
@@ -229,10 +229,10 @@ mod tests {
 
     #[test]
     fn transports() {
-        for t in Transport::ALL {
-            assert_eq!(Transport::from_name(t.as_str()), Some(t));
+        for t in LegacyTransport::ALL {
+            assert_eq!(LegacyTransport::from_name(t.as_str()), Some(t));
             assert_eq!(t.to_string(), t.as_str());
         }
-        assert_eq!(Transport::from_name("polling"), None);
+        assert_eq!(LegacyTransport::from_name("polling"), None);
     }
 }

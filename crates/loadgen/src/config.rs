@@ -4,6 +4,7 @@ use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use serde::Serialize;
+pub use sio_engineio_session::TransportKind;
 
 use crate::Error;
 
@@ -57,17 +58,6 @@ pub enum Protocol {
     RawWebSocket,
 }
 
-/// How the Socket.IO clients reach the server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Transport {
-    /// One WebSocket per client from the start (`transport=websocket`, no upgrade).
-    WebSocket,
-    /// HTTP long-polling only: a pending GET on one keep-alive connection, POSTs on another, as
-    /// engine.io-client does. Supports the `echo` (closed loop) and `connect` scenarios.
-    Polling,
-}
-
 /// Everything a run needs. [`Config::new`] gives the defaults for a URL.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -85,8 +75,11 @@ pub struct Config {
     pub scenario: Scenario,
     /// What the clients speak.
     pub protocol: Protocol,
-    /// WebSocket or long-polling.
-    pub transport: Transport,
+    /// How the Socket.IO clients reach the server: one WebSocket per client from the start
+    /// (`transport=websocket`, no upgrade), or HTTP long-polling only (a pending GET on one
+    /// keep-alive connection, POSTs on another, as engine.io-client does; supports the `echo`
+    /// and `connect` scenarios).
+    pub transport: TransportKind,
     /// Number of clients (fan-out: receivers; the sender is one more).
     pub clients: usize,
     /// Generator threads, each with its own single-threaded runtime; 0 means one per CPU this
@@ -128,7 +121,7 @@ impl Config {
             path: "/socket.io/".into(),
             scenario: Scenario::Echo,
             protocol: Protocol::SocketIo,
-            transport: Transport::WebSocket,
+            transport: TransportKind::WebSocket,
             clients: 100,
             threads: 0,
             duration: Duration::from_secs(5),
@@ -169,7 +162,7 @@ impl Config {
         if self.fanout_window == 0 {
             return invalid("the fan-out window must be at least 1");
         }
-        if self.transport == Transport::Polling {
+        if self.transport == TransportKind::Polling {
             if self.protocol == Protocol::RawWebSocket {
                 return invalid("the raw WebSocket protocol has no long-polling transport");
             }
@@ -286,7 +279,7 @@ mod tests {
     #[test]
     fn polling_limits() {
         let mut config = Config::new("http://127.0.0.1:1");
-        config.transport = Transport::Polling;
+        config.transport = TransportKind::Polling;
         config.scenario = Scenario::Fanout;
         assert!(matches!(config.validate(), Err(Error::InvalidConfig(_))));
         config.scenario = Scenario::Echo;

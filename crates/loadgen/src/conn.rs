@@ -20,7 +20,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, protocol::WebSocketConfig};
 
-use crate::config::{Config, Protocol, Target, Transport};
+use crate::config::{Config, Protocol, Target, TransportKind};
 
 /// The largest polling answer read whole: the same bound tungstenite puts on a WebSocket
 /// message, so a misbehaving server cannot make the generator buffer without end.
@@ -169,7 +169,7 @@ impl Conn {
                 let uri = format!("ws://{}{}", target.authority, target.raw_path);
                 Ok(Conn::Raw(ws_handshake(uri, stream).await?))
             }
-            (Protocol::SocketIo, Transport::WebSocket) => {
+            (Protocol::SocketIo, TransportKind::WebSocket) => {
                 let stream = tcp(target.addr, source).await?;
                 let uri = format!(
                     "ws://{}{}?EIO=4&transport=websocket",
@@ -183,7 +183,7 @@ impl Conn {
                 conn.join(&target.namespace).await?;
                 Ok(Conn::SocketIo(conn))
             }
-            (Protocol::SocketIo, Transport::Polling) => Ok(Conn::Polling(Box::new(
+            (Protocol::SocketIo, TransportKind::Polling) => Ok(Conn::Polling(Box::new(
                 Polling::connect(config, target, source).await?,
             ))),
         }

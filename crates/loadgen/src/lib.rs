@@ -50,7 +50,7 @@ pub mod process;
 mod report;
 mod runner;
 
-pub use config::{Config, Protocol, Scenario, Transport};
+pub use config::{Config, Protocol, Scenario, TransportKind};
 pub use report::{GeneratorCpu, Latency, NodeCount, Report, SATURATION};
 pub use runner::{Observer, Phase, Progress, Quiet, run};
 

@@ -3,7 +3,7 @@
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::config::{Protocol, Scenario, Transport};
+use crate::config::{Protocol, Scenario, TransportKind};
 
 /// Above this share of its threads' CPU time the generator may be what limits the rate.
 pub const SATURATION: f64 = 0.85;
@@ -15,8 +15,8 @@ pub struct Report {
     pub scenario: Scenario,
     /// What the clients spoke.
     pub protocol: Protocol,
-    /// WebSocket or long-polling.
-    pub transport: Transport,
+    /// WebSocket or long-polling (`"websocket"`, `"polling"` in JSON).
+    pub transport: TransportKind,
     /// The target.
     pub url: String,
     /// With [`Config::extra_urls`](crate::Config::extra_urls): each node's share, `url`'s first;

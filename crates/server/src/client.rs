@@ -10,7 +10,7 @@ use crate::{handler::SocketRef, socket::DisconnectReason};
 
 /// The Socket.IO state of one Engine.IO connection (Node's `Client`).
 #[derive(Debug, Default)]
-pub struct Client {
+pub struct ConnectionState {
     state: Mutex<State>,
 }
 
@@ -36,7 +36,7 @@ impl State {
     }
 }
 
-impl Client {
+impl ConnectionState {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -108,7 +108,7 @@ impl Client {
     }
 
     /// Node's `Client._disconnect`: every socket leaves its namespace, then the connection closes.
-    pub(crate) fn disconnect_all(conn: &Arc<Connection<Client>>) {
+    pub(crate) fn disconnect_all(conn: &Arc<Connection<ConnectionState>>) {
         let sockets: Vec<SocketRef> = conn
             .data
             .lock()

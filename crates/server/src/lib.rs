@@ -48,7 +48,7 @@ pub use adapter::{
     collect_acks,
 };
 pub use broadcast::{BroadcastOperator, RemoteSocket};
-pub use client::Client;
+pub use client::ConnectionState;
 pub use config::{Parser, RecoveryConfig, ServerConfig};
 pub use error::{AckError, AdapterError, ConnectError, EmitError};
 pub use event::{AckSender, Event};

@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, ToSocketAddrs};
 use crate::{
     adapter::{AdapterFactory, InMemory},
     broadcast::{BroadcastOperator, RemoteSocket},
-    client::Client,
+    client::ConnectionState,
     config::ServerConfig,
     error::{AckError, AdapterError, ConnectError, EmitError},
     handler::{ConnectionHandler, Middleware, run},
@@ -315,14 +315,14 @@ impl ServerInner {
     }
 
     /// Sends a packet on a connection outside any namespace socket (refusals).
-    fn send_raw(&self, conn: &Arc<Connection<Client>>, packet: &Packet) {
+    fn send_raw(&self, conn: &Arc<Connection<ConnectionState>>, packet: &Packet) {
         match encode_packet(self.config.parser, packet, conn.data.protocol()) {
             Ok(messages) => conn.send_all(messages),
             Err(error) => tracing::warn!(%error, "packet not encodable"),
         }
     }
 
-    fn refuse(&self, conn: &Arc<Connection<Client>>, nsp: &str, error: ConnectError) {
+    fn refuse(&self, conn: &Arc<Connection<ConnectionState>>, nsp: &str, error: ConnectError) {
         let data = match conn.data.protocol() {
             // Socket.IO 2.x clients get the data, or else the message, alone.
             ProtocolVersion::V4 => error.data.unwrap_or(Value::from(error.message)),
@@ -343,7 +343,7 @@ impl ServerInner {
         );
     }
 
-    fn on_packet(self: &Arc<Self>, conn: &Arc<Connection<Client>>, packet: Packet) {
+    fn on_packet(self: &Arc<Self>, conn: &Arc<Connection<ConnectionState>>, packet: Packet) {
         match packet {
             Packet::Connect { nsp, data, query } => {
                 if conn.data.is_connected_to(&nsp) {
@@ -367,7 +367,12 @@ impl ServerInner {
     }
 
     /// Connects a client to a namespace: recovery, middlewares, then the connection handlers.
-    async fn connect(self: Arc<Self>, conn: Arc<Connection<Client>>, name: String, auth: Value) {
+    async fn connect(
+        self: Arc<Self>,
+        conn: Arc<Connection<ConnectionState>>,
+        name: String,
+        auth: Value,
+    ) {
         let Some(nsp) = self.find_namespace(&name, &auth) else {
             self.refuse(&conn, &name, ConnectError::new("Invalid namespace"));
             return;
@@ -482,9 +487,9 @@ impl ServerInner {
 }
 
 impl EngineHandler for Dispatcher {
-    type Data = Client;
+    type Data = ConnectionState;
 
-    fn on_open(&self, conn: Arc<Connection<Client>>) {
+    fn on_open(&self, conn: Arc<Connection<ConnectionState>>) {
         let server = &self.0;
         let protocol = ProtocolVersion::for_revision(conn.revision());
         conn.data.init(
@@ -517,7 +522,7 @@ impl EngineHandler for Dispatcher {
         conn.data.set_connect_timer(timer.abort_handle());
     }
 
-    fn on_message(&self, conn: &Arc<Connection<Client>>, data: Data<'_>) {
+    fn on_message(&self, conn: &Arc<Connection<ConnectionState>>, data: Data<'_>) {
         let server = &self.0;
         let decoded = conn.data.with_decoder(|decoder| match data {
             Data::Text(text) => decoder.feed_text(&text),
@@ -534,7 +539,7 @@ impl EngineHandler for Dispatcher {
         }
     }
 
-    fn on_close(&self, conn: &Arc<Connection<Client>>, reason: CloseReason) {
+    fn on_close(&self, conn: &Arc<Connection<ConnectionState>>, reason: CloseReason) {
         conn.data.close_sockets(reason.into());
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 use crate::{
     adapter::{AckCollector, BroadcastOptions, FastMap, Room, SocketInfo},
     broadcast::BroadcastOperator,
-    client::Client,
+    client::ConnectionState,
     error::{AckError, EmitError},
     event::{AckSender, Event},
     handler::{
@@ -127,7 +127,7 @@ pub struct Socket {
     id: Arc<str>,
     pid: Option<String>,
     nsp: Arc<Namespace>,
-    conn: Arc<Connection<Client>>,
+    conn: Arc<Connection<ConnectionState>>,
     handshake: Handshake,
     recovered: bool,
     connected: AtomicBool,
@@ -151,7 +151,7 @@ pub(crate) struct NewSocket {
     pub id: Arc<str>,
     pub pid: Option<String>,
     pub nsp: Arc<Namespace>,
-    pub conn: Arc<Connection<Client>>,
+    pub conn: Arc<Connection<ConnectionState>>,
     pub handshake: Handshake,
     pub recovered: bool,
     pub data: Value,
@@ -209,7 +209,7 @@ impl Socket {
     }
 
     /// The underlying Engine.IO session.
-    pub fn conn(&self) -> &Arc<Connection<Client>> {
+    pub fn conn(&self) -> &Arc<Connection<ConnectionState>> {
         &self.conn
     }
 
@@ -379,7 +379,7 @@ impl Socket {
             return;
         }
         if close {
-            Client::disconnect_all(&self.conn);
+            ConnectionState::disconnect_all(&self.conn);
             return;
         }
         let _ = self.send(&Packet::Disconnect {

@@ -21,17 +21,20 @@ use sio_engineio_session::{
     },
 };
 use tokio::sync::{mpsc, oneshot};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::http::Response;
 use super::ws::Ws;
 use super::{
-    CloseReason, Command, Engine, EngineConfig, EngineError, EngineEvent, EngineSender, Frame,
-    HttpClient, OpenInfo, ProtocolError, Target, connect_ws, request_path, timestamp,
+    CloseReason, Closure, Command, Engine, EngineConfig, EngineError, EngineEvent, EngineSender,
+    Frame, HttpClient, OpenInfo, ProtocolError, Target, connect_ws, request_path, timestamp,
 };
-use crate::Transport;
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// How long closing a WebSocket may take when the server stops answering (the machine's
+/// close deadline, which cannot fire while the task waits on the socket).
+const CLOSE_TIMEOUT: std::time::Duration = ClientConfig::DEFAULT_CLOSE_TIMEOUT;
 
 /// Opens a connection: performs the handshake on the first configured transport, then spawns
 /// the task that runs it.
@@ -67,11 +70,11 @@ async fn open_inner(config: Arc<EngineConfig>) -> Result<Engine, EngineError> {
     let (tx, events) = mpsc::unbounded_channel();
     let (cmd_tx, cmds) = mpsc::unbounded_channel();
     let (revision, handshake, rest, ws, transport) = match first {
-        Transport::Polling => {
+        TransportKind::Polling => {
             let (revision, handshake, rest) = polling_handshake(&config, &http).await?;
             (revision, handshake, rest, None, TransportKind::Polling)
         }
-        Transport::Websocket => {
+        TransportKind::WebSocket => {
             let (revision, handshake, ws) = ws_handshake(&config, &target).await?;
             (
                 revision,
@@ -97,7 +100,7 @@ async fn open_inner(config: Arc<EngineConfig>) -> Result<Engine, EngineError> {
         session_info,
         rest,
         ClientConfig {
-            upgrade: config.upgrade && config.transports.contains(&Transport::Websocket),
+            upgrade: config.upgrade && config.transports.contains(&TransportKind::WebSocket),
             force_base64: config.force_base64,
             ..ClientConfig::default()
         },
@@ -115,7 +118,8 @@ async fn open_inner(config: Arc<EngineConfig>) -> Result<Engine, EngineError> {
         get: None,
         post: None,
         probe_open: None,
-        close_done: None,
+        close_done: Vec::new(),
+        cmds_closed: false,
         last_error: None,
     };
     tokio::spawn(task.run());
@@ -233,7 +237,10 @@ struct Task {
     post: Option<BoxFuture<Result<Response, EngineError>>>,
     probe_open: Option<BoxFuture<Result<Ws, EngineError>>>,
     /// Answered once the close is done.
-    close_done: Option<oneshot::Sender<()>>,
+    close_done: Vec<oneshot::Sender<()>>,
+    /// Every sender is gone: the command channel is not polled again (it would be ready for
+    /// ever) while the close runs.
+    cmds_closed: bool,
     /// The last failure the task reported to the machine, for the close reason.
     last_error: Option<String>,
 }
@@ -294,12 +301,12 @@ fn ws_message(frame: WsFrame) -> Message {
 
 impl Task {
     async fn run(mut self) {
-        let reason = self.run_inner().await;
-        tracing::debug!(sid = %self.session.info().sid, reason = reason.as_str(), "engine.io connection closed");
-        if let Some(done) = self.close_done.take() {
+        let closure = self.run_inner().await;
+        tracing::debug!(sid = %self.session.info().sid, reason = closure.reason.as_str(), "engine.io connection closed");
+        for done in self.close_done.drain(..) {
             let _ = done.send(());
         }
-        let _ = self.events.send(EngineEvent::Closed(reason));
+        let _ = self.events.send(EngineEvent::Closed(closure));
     }
 
     fn path(&self, transport: TransportKind) -> String {
@@ -309,23 +316,13 @@ impl Task {
         request_path(&self.config.path, &params, &self.config.query)
     }
 
-    fn reason_of(
-        &mut self,
-        reason: sio_engineio_session::CloseReason,
-        cause: Cause,
-    ) -> CloseReason {
-        use sio_engineio_session::CloseReason as Session;
+    fn closure_of(&mut self, reason: CloseReason, cause: Cause) -> Closure {
         let detail = match cause {
-            Cause::Driver => self.last_error.take().unwrap_or_default(),
-            other => other.to_string(),
+            Cause::Driver => self.last_error.take(),
+            Cause::None => None,
+            other => Some(other.to_string()),
         };
-        match reason {
-            Session::TransportClose => CloseReason::TransportClose,
-            Session::PingTimeout => CloseReason::PingTimeout,
-            Session::ParseError => CloseReason::ParseError(detail),
-            Session::ForcedClose | Session::ServerShuttingDown => CloseReason::ForcedClose,
-            Session::TransportError => CloseReason::TransportError(detail),
-        }
+        Closure { reason, detail }
     }
 
     fn failed(&mut self, error: String) {
@@ -335,7 +332,7 @@ impl Task {
 
     /// Carries out what the machine asks, then forwards what it reports; `Some` once the
     /// session has ended.
-    async fn step(&mut self) -> Option<CloseReason> {
+    async fn step(&mut self) -> Option<Closure> {
         while let Some(transmit) = self.session.poll_transmit() {
             self.carry(transmit).await;
         }
@@ -352,7 +349,7 @@ impl Task {
                     while let Some(transmit) = self.session.poll_transmit() {
                         self.carry(transmit).await;
                     }
-                    return Some(self.reason_of(reason, cause));
+                    return Some(self.closure_of(reason, cause));
                 }
             }
         }
@@ -374,19 +371,40 @@ impl Task {
                 )));
             }
             Transmit::Frame { link, frame } => {
+                // After the switch, the probe link is the session's transport: failing to
+                // write on it fails the session, as on the main link.
+                let carries_session =
+                    link == Link::Main || self.session.transport() == TransportKind::WebSocket;
                 let ws = match link {
                     Link::Main => self.main.as_mut(),
                     Link::Probe => self.probe.as_mut(),
                 };
-                let Some(ws) = ws else { return };
-                if let Err(error) = ws.send(ws_message(frame)).await {
-                    match link {
-                        Link::Main => self.failed(error.to_string()),
-                        Link::Probe => {
-                            self.probe = None;
-                            self.session
-                                .handle_websocket_closed(now(), Link::Probe, true);
-                        }
+                let Some(ws) = ws else {
+                    if carries_session {
+                        self.failed("no WebSocket to write on".into());
+                    }
+                    return;
+                };
+                // A server that stopped reading cannot hold a write past the session's next
+                // deadline (its heartbeat, or the close's).
+                let deadline = self
+                    .session
+                    .poll_timeout()
+                    .map(tokio::time::Instant::from_std);
+                let send = ws.send(ws_message(frame));
+                let result = match deadline {
+                    Some(at) => tokio::time::timeout_at(at, send)
+                        .await
+                        .unwrap_or_else(|_| Err(WsError::Io(std::io::ErrorKind::TimedOut.into()))),
+                    None => send.await,
+                };
+                if let Err(error) = result {
+                    if carries_session {
+                        self.failed(error.to_string());
+                    } else {
+                        self.probe = None;
+                        self.session
+                            .handle_websocket_closed(now(), Link::Probe, true);
                     }
                 }
             }
@@ -407,29 +425,34 @@ impl Task {
             Transmit::CloseWebSocket(Link::Probe) => {
                 self.probe_open = None;
                 if let Some(mut ws) = self.probe.take() {
-                    let _ = ws.close(None).await;
+                    let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(None)).await;
                 }
             }
             Transmit::CloseWebSocket(Link::Main) => {
-                if let Some(mut ws) = self.main.take() {
-                    let close = async {
-                        let _ = ws.close(None).await;
-                        // Complete the closing handshake: read until the server closes.
-                        // Dropping a socket with unread data (a broadcast, a ping) resets the
-                        // connection, and a reset can make the server drop what it has not
-                        // read yet.
-                        while let Some(Ok(_)) = ws.next().await {}
-                    };
-                    let _ =
-                        tokio::time::timeout(ClientConfig::default().close_timeout, close).await;
-                    self.session
-                        .handle_websocket_closed(now(), Link::Main, false);
+                let Some(mut ws) = self.main.take() else {
+                    return;
+                };
+                if self.session.is_closed() {
+                    // The session already ended (a timeout, an error): drop the connection at
+                    // once, as the JavaScript client does; a dead server would never finish
+                    // a closing handshake.
+                    return;
                 }
+                let close = async {
+                    let _ = ws.close(None).await;
+                    // Complete the closing handshake: read until the server closes. Dropping
+                    // a socket with unread data (a broadcast, a ping) resets the connection,
+                    // and a reset can make the server drop what it has not read yet.
+                    while let Some(Ok(_)) = ws.next().await {}
+                };
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, close).await;
+                self.session
+                    .handle_websocket_closed(now(), Link::Main, false);
             }
         }
     }
 
-    async fn run_inner(&mut self) -> CloseReason {
+    async fn run_inner(&mut self) -> Closure {
         loop {
             if let Some(reason) = self.step().await {
                 return reason;
@@ -445,10 +468,13 @@ impl Task {
                 }
             };
             tokio::select! {
-                cmd = self.cmds.recv() => match cmd {
-                    None => self.session.close(now()),
+                cmd = self.cmds.recv(), if !self.cmds_closed => match cmd {
+                    None => {
+                        self.cmds_closed = true;
+                        self.session.close(now());
+                    }
                     Some(Command::Close(done)) => {
-                        self.close_done = done;
+                        self.close_done.extend(done);
                         self.session.close(now());
                     }
                     Some(Command::Send { frame, volatile }) => {

@@ -27,7 +27,7 @@ use bytes::Bytes;
 use sio_engineio_proto::Revision;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::Transport;
+use crate::TransportKind;
 
 /// What a connection needs to know.
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ pub struct EngineConfig {
     pub headers: HeaderMap,
     /// Transports in the order they are tried; the first one opens the connection, a later
     /// WebSocket is reached by upgrading.
-    pub transports: Vec<Transport>,
+    pub transports: Vec<TransportKind>,
     /// `Some` forces the Engine.IO revision; `None` asks for v4 and falls back to v3 when the
     /// server is an Engine.IO 3 server.
     pub revision: Option<Revision>,
@@ -77,7 +77,7 @@ impl Default for EngineConfig {
             path: "/socket.io/".into(),
             query: Vec::new(),
             headers: HeaderMap::new(),
-            transports: vec![Transport::Polling, Transport::Websocket],
+            transports: vec![TransportKind::Polling, TransportKind::WebSocket],
             revision: None,
             force_base64: false,
             timestamp_requests: true,
@@ -179,30 +179,32 @@ pub enum Frame {
     Binary(Bytes),
 }
 
-/// Why a connection closed.
+/// Why a connection closed: the session crate's reason, shared with the server.
+pub use sio_engineio_session::CloseReason;
+
+/// How a connection ended: why, and what the transport said, if anything.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CloseReason {
-    /// The server closed it (close packet, WebSocket close, session gone).
-    TransportClose,
-    /// A request or the socket failed.
-    TransportError(String),
-    /// No heartbeat in time.
-    PingTimeout,
-    /// The server sent something that could not be decoded.
-    ParseError(String),
-    /// [`EngineSender::close`] was called or every sender was dropped.
-    ForcedClose,
+pub struct Closure {
+    /// Why.
+    pub reason: CloseReason,
+    /// The error behind a transport or parse error, as text.
+    pub detail: Option<String>,
 }
 
-impl CloseReason {
-    /// The reason as the JavaScript client names it.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            CloseReason::TransportClose => "transport close",
-            CloseReason::TransportError(_) => "transport error",
-            CloseReason::PingTimeout => "ping timeout",
-            CloseReason::ParseError(_) => "parse error",
-            CloseReason::ForcedClose => "forced close",
+impl Closure {
+    /// A closure with nothing more to say.
+    pub fn new(reason: CloseReason) -> Self {
+        Closure {
+            reason,
+            detail: None,
+        }
+    }
+
+    /// A closure with the error behind it.
+    pub fn with(reason: CloseReason, detail: impl Into<String>) -> Self {
+        Closure {
+            reason,
+            detail: Some(detail.into()),
         }
     }
 }
@@ -215,7 +217,7 @@ pub enum EngineEvent {
     /// The connection now runs over WebSocket.
     Upgraded,
     /// The connection is closed; nothing follows.
-    Closed(CloseReason),
+    Closed(Closure),
 }
 
 /// What was agreed in the handshake.
@@ -226,7 +228,7 @@ pub struct OpenInfo {
     /// The revision in use.
     pub revision: Revision,
     /// The transport the connection opened on.
-    pub transport: Transport,
+    pub transport: TransportKind,
     /// Upgrades the server offered.
     pub upgrades: Vec<String>,
     /// Heartbeat interval.

@@ -17,12 +17,12 @@ use super::wire::{Wire, WireDecoder};
 use crate::backoff::Backoff;
 use crate::client::SocketShared;
 use crate::engine::{
-    self, CloseReason, EngineConfig, EngineError, EngineEvent, EngineSender, Frame,
+    self, CloseReason, Closure, EngineConfig, EngineError, EngineEvent, EngineSender, Frame,
 };
 use crate::error::Error;
 use crate::event::{AckSender, ClientEvent, DisconnectReason, Event};
 use crate::legacy;
-use crate::options::{ManagerOptions, Protocol, Transport};
+use crate::options::{ManagerOptions, Protocol, TransportKind};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -94,7 +94,9 @@ async fn next_event(conn: &mut Option<Conn>) -> EngineEvent {
             .events
             .recv()
             .await
-            .unwrap_or(EngineEvent::Closed(CloseReason::TransportClose)),
+            .unwrap_or(EngineEvent::Closed(Closure::new(
+                CloseReason::TransportClose,
+            ))),
         None => std::future::pending().await,
     }
 }
@@ -106,21 +108,24 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-fn disconnect_reason(reason: CloseReason) -> DisconnectReason {
-    match reason {
+fn disconnect_reason(closure: Closure) -> DisconnectReason {
+    let detail = closure.detail.unwrap_or_default();
+    match closure.reason {
         CloseReason::TransportClose => DisconnectReason::TransportClose,
-        CloseReason::TransportError(e) => DisconnectReason::TransportError(e),
+        CloseReason::TransportError => DisconnectReason::TransportError(detail),
         CloseReason::PingTimeout => DisconnectReason::PingTimeout,
-        CloseReason::ParseError(e) => DisconnectReason::ParseError(e),
-        CloseReason::ForcedClose => DisconnectReason::ClientDisconnect,
+        CloseReason::ParseError => DisconnectReason::ParseError(detail),
+        CloseReason::ForcedClose | CloseReason::ServerShuttingDown => {
+            DisconnectReason::ClientDisconnect
+        }
     }
 }
 
 /// The engine settings for one connection attempt.
 pub(crate) fn engine_config(options: &ManagerOptions, websocket_first: bool) -> EngineConfig {
     let mut transports = options.transports.clone();
-    if websocket_first && transports.contains(&Transport::Websocket) {
-        transports = vec![Transport::Websocket];
+    if websocket_first && transports.contains(&TransportKind::WebSocket) {
+        transports = vec![TransportKind::WebSocket];
     }
     EngineConfig {
         host: options.host.clone(),
@@ -164,7 +169,7 @@ async fn open_conn(
                 sender: engine.sender,
                 events: engine.events,
                 decoder: wire.decoder(),
-                websocket: engine.info.transport == Transport::Websocket,
+                websocket: engine.info.transport == TransportKind::WebSocket,
             })
         }
         Err(
