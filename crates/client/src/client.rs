@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{AckError, Error};
 use crate::event::{ClientEvent, Event};
+use crate::lock::Recover;
 use crate::manager::{self, Cmd, Manager, ManagerInner};
 use crate::options::{Auth, ManagerOptions, Parser, Protocol, Reconnection, TransportKind};
 
@@ -77,12 +78,13 @@ async fn dispatch_loop(
         let (Some(shared), Some(manager)) = (shared.upgrade(), manager.upgrade()) else {
             break;
         };
-        if let Ok(mut subscribers) = shared.subscribers.lock() {
+        {
+            let mut subscribers = shared.subscribers.lock().recover();
             subscribers.retain(|tx| tx.send(event.clone()).is_ok());
         }
         let is_server_event = matches!(event, ClientEvent::Event(_));
         let event = event.into_named();
-        let handler = shared.handlers.read().ok().and_then(|h| {
+        let handler = Some(shared.handlers.read().recover()).and_then(|h| {
             h.named
                 .get(&event.name)
                 .cloned()
@@ -135,18 +137,18 @@ impl Client {
 
     /// The socket id the server gave, once connected.
     pub fn id(&self) -> Option<String> {
-        self.shared.state.lock().ok().and_then(|s| s.id.clone())
+        self.shared.state.lock().recover().id.clone()
     }
 
     /// Whether the namespace is connected now.
     pub fn connected(&self) -> bool {
-        self.shared.state.lock().is_ok_and(|s| s.connected)
+        self.shared.state.lock().recover().connected
     }
 
     /// Whether the last connection restored the previous session (connection state
     /// recovery): the server kept the id and rooms and replayed the missed events.
     pub fn recovered(&self) -> bool {
-        self.shared.state.lock().is_ok_and(|s| s.recovered)
+        self.shared.state.lock().recover().recovered
     }
 
     /// The manager (the connection), to open more namespaces on it.
@@ -162,14 +164,16 @@ impl Client {
         F: Fn(Client, Event) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        if let Ok(mut handlers) = self.shared.handlers.write() {
+        {
+            let mut handlers = self.shared.handlers.write().recover();
             handlers.named.insert(name.to_owned(), box_handler(handler));
         }
     }
 
     /// Removes the handler of event `name`.
     pub fn off(&self, name: &str) {
-        if let Ok(mut handlers) = self.shared.handlers.write() {
+        {
+            let mut handlers = self.shared.handlers.write().recover();
             handlers.named.remove(name);
         }
     }
@@ -177,7 +181,8 @@ impl Client {
     /// Every event from now on, as a stream (also through [`EventStream::next`]).
     pub fn events(&self) -> EventStream {
         let (tx, rx) = mpsc::unbounded_channel();
-        if let Ok(mut subscribers) = self.shared.subscribers.lock() {
+        {
+            let mut subscribers = self.shared.subscribers.lock().recover();
             subscribers.push(tx);
         }
         EventStream { rx }
@@ -757,12 +762,7 @@ impl ClientBuilder {
                 match event {
                     ClientEvent::Connect { .. } => return Ok(()),
                     ClientEvent::ConnectError(data) => {
-                        let failure = client
-                            .shared
-                            .state
-                            .lock()
-                            .ok()
-                            .and_then(|mut state| state.connect_failure.take());
+                        let failure = client.shared.state.lock().recover().connect_failure.take();
                         return Err(match failure {
                             Some(failure) => Error::ConnectFailed(failure),
                             None => Error::ConnectRefused {

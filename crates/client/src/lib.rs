@@ -61,6 +61,7 @@ pub mod engine;
 mod error;
 mod event;
 mod legacy;
+mod lock;
 mod manager;
 mod options;
 

@@ -20,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::client::SocketShared;
 use crate::error::Error;
+use crate::lock::Recover;
 use crate::options::ManagerOptions;
 
 /// A request to the manager task.
@@ -110,9 +111,7 @@ impl Manager {
 static CACHE: Mutex<Vec<(String, Weak<ManagerInner>)>> = Mutex::new(Vec::new());
 
 pub(crate) fn cached(key: &str, options: ManagerOptions) -> Manager {
-    let Ok(mut cache) = CACHE.lock() else {
-        return Manager::spawn(options);
-    };
+    let mut cache = CACHE.lock().recover();
     cache.retain(|(_, weak)| weak.strong_count() > 0);
     let found = cache
         .iter()

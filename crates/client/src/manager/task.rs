@@ -22,6 +22,7 @@ use crate::engine::{
 use crate::error::Error;
 use crate::event::{AckSender, ClientEvent, DisconnectReason, Event};
 use crate::legacy;
+use crate::lock::Recover;
 use crate::options::{ManagerOptions, Protocol, TransportKind};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -244,12 +245,11 @@ impl ManagerTask {
                     id,
                     recovered,
                 } => {
-                    if let Ok(mut state) = socket.state.lock() {
-                        state.connected = id.is_some();
-                        if let Some(id) = id {
-                            state.id = Some(id);
-                            state.recovered = recovered;
-                        }
+                    let mut state = socket.state.lock().recover();
+                    state.connected = id.is_some();
+                    if let Some(id) = id {
+                        state.id = Some(id);
+                        state.recovered = recovered;
                     }
                 }
                 Action::Answer { reply, args } => {
@@ -342,7 +342,8 @@ impl ManagerTask {
                     let message = e.to_string();
                     let failure = Arc::new(e);
                     for socket in self.namespaces.sockets() {
-                        if let Ok(mut state) = socket.state.lock() {
+                        {
+                            let mut state = socket.state.lock().recover();
                             state.connect_failure = Some(failure.clone());
                         }
                     }
