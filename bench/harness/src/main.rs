@@ -64,7 +64,7 @@ fn parse_port(args: &[String]) -> Result<u16, String> {
 
 /// The servers compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Server {
+pub(crate) enum Server {
     Sio,
     Floor,
     Socketioxide,
@@ -81,7 +81,7 @@ impl Server {
         Server::Python,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Server::Sio => "sio",
             Server::Floor => "raw-ws-floor",
@@ -144,7 +144,7 @@ impl Server {
 
 /// What the scenario's headline figure is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Metric {
+pub(crate) enum Metric {
     /// Server CPU µs per operation.
     CpuPerOp,
     /// Server RSS growth per idle connection.
@@ -153,19 +153,19 @@ pub enum Metric {
 
 /// One scenario of the table.
 #[derive(Debug, Clone, Serialize)]
-pub struct Spec {
-    pub id: String,
-    pub title: String,
-    pub scenario: Scenario,
-    pub clients: usize,
-    pub payload: usize,
-    pub binary: bool,
-    pub rate: Option<f64>,
-    pub transport: TransportKind,
-    pub metric: Metric,
+pub(crate) struct Spec {
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) scenario: Scenario,
+    pub(crate) clients: usize,
+    pub(crate) payload: usize,
+    pub(crate) binary: bool,
+    pub(crate) rate: Option<f64>,
+    pub(crate) transport: TransportKind,
+    pub(crate) metric: Metric,
     /// 0: one server process. N: N nodes of the server joined through a fresh redis-server
     /// (pub/sub adapter), the clients split over them.
-    pub redis_nodes: usize,
+    pub(crate) redis_nodes: usize,
     #[serde(skip)]
     hold: Duration,
 }
@@ -376,23 +376,23 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
 
 /// One measured run of one server.
 #[derive(Debug, Clone, Serialize)]
-pub struct Sample {
-    pub server: Server,
-    pub round: usize,
-    pub ok: bool,
-    pub failure: Option<String>,
-    pub per_second: f64,
-    pub server_us_per_op: f64,
-    pub server_cpu_share: f64,
-    pub server_waited_share: f64,
+pub(crate) struct Sample {
+    pub(crate) server: Server,
+    pub(crate) round: usize,
+    pub(crate) ok: bool,
+    pub(crate) failure: Option<String>,
+    pub(crate) per_second: f64,
+    pub(crate) server_us_per_op: f64,
+    pub(crate) server_cpu_share: f64,
+    pub(crate) server_waited_share: f64,
     /// Cluster scenarios: redis-server's CPU µs per operation (not in `server_us_per_op`).
-    pub redis_us_per_op: Option<f64>,
+    pub(crate) redis_us_per_op: Option<f64>,
     /// Cluster scenarios: redis-server's CPU share over the window.
-    pub redis_cpu_share: Option<f64>,
-    pub memory_per_connection_kb: Option<f64>,
-    pub generator_share: f64,
-    pub generator_bound: bool,
-    pub report: Option<Report>,
+    pub(crate) redis_cpu_share: Option<f64>,
+    pub(crate) memory_per_connection_kb: Option<f64>,
+    pub(crate) generator_share: f64,
+    pub(crate) generator_bound: bool,
+    pub(crate) report: Option<Report>,
 }
 
 /// Reads the server's CPU and memory (every node's, summed) and redis-server's CPU when the
@@ -789,27 +789,27 @@ fn measure(server: Server, spec: &Spec, round: usize, options: &Options, pinned:
 
 /// Everything a harness run produced.
 #[derive(Debug, Serialize)]
-pub struct Results {
-    pub mode: &'static str,
-    pub started: String,
-    pub machine: Machine,
-    pub runs: usize,
-    pub duration_secs: f64,
-    pub warmup_secs: f64,
-    pub pinned: bool,
-    pub servers: Vec<Server>,
-    pub scenarios: Vec<Spec>,
-    pub samples: Vec<(String, Sample)>,
-    pub loadavg_start: Option<[f64; 3]>,
-    pub loadavg_end: Option<[f64; 3]>,
+pub(crate) struct Results {
+    pub(crate) mode: &'static str,
+    pub(crate) started: String,
+    pub(crate) machine: Machine,
+    pub(crate) runs: usize,
+    pub(crate) duration_secs: f64,
+    pub(crate) warmup_secs: f64,
+    pub(crate) pinned: bool,
+    pub(crate) servers: Vec<Server>,
+    pub(crate) scenarios: Vec<Spec>,
+    pub(crate) samples: Vec<(String, Sample)>,
+    pub(crate) loadavg_start: Option<[f64; 3]>,
+    pub(crate) loadavg_end: Option<[f64; 3]>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Machine {
-    pub cpus: usize,
-    pub cpu_model: String,
-    pub kernel: String,
-    pub memory: String,
+pub(crate) struct Machine {
+    pub(crate) cpus: usize,
+    pub(crate) cpu_model: String,
+    pub(crate) kernel: String,
+    pub(crate) memory: String,
 }
 
 fn machine() -> Machine {

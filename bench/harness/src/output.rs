@@ -371,7 +371,7 @@ fn escape(text: &str) -> String {
 }
 
 /// Writes `<name>.md`, `<name>.json` and `<name>.svg` into `dir`.
-pub fn write(results: &Results, dir: &Path, name: &str) -> Result<Vec<PathBuf>, String> {
+pub(crate) fn write(results: &Results, dir: &Path, name: &str) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let json = serde_json::to_string_pretty(results).map_err(|e| e.to_string())?;
     let files = [

@@ -9,8 +9,8 @@ use std::{
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body::{Body, Frame, SizeHint};
-use http_body_util::Full;
+use http_body::Body;
+use http_body_util::{Either, Full};
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -114,12 +114,12 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         if self.engine.matches(&req) {
             let engine = self.engine.clone();
-            Box::pin(async move { Ok(engine.handle(req).await.map(EngineBody::engine)) })
+            Box::pin(async move { Ok(engine.handle(req).await.map(Either::Left)) })
         } else {
             let mut inner = self.inner.clone();
             Box::pin(async move {
                 std::future::poll_fn(|cx| inner.poll_ready(cx)).await?;
-                Ok(inner.call(req).await?.map(EngineBody::inner))
+                Ok(inner.call(req).await?.map(Either::Right))
             })
         }
     }
@@ -145,61 +145,5 @@ impl<B> Service<Request<B>> for NotFound {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// A response body from either the engine or the wrapped service.
-    #[project = EngineBodyProj]
-    #[derive(Debug)]
-    pub enum EngineBody<B> {
-        /// The engine's answer.
-        Engine { #[pin] body: Full<Bytes> },
-        /// The wrapped service's answer.
-        Inner { #[pin] body: B },
-    }
-}
-
-impl<B> EngineBody<B> {
-    fn engine(body: Full<Bytes>) -> Self {
-        EngineBody::Engine { body }
-    }
-
-    fn inner(body: B) -> Self {
-        EngineBody::Inner { body }
-    }
-}
-
-impl<B> Body for EngineBody<B>
-where
-    B: Body<Data = Bytes>,
-    B::Error: Into<BoxError>,
-{
-    type Data = Bytes;
-    type Error = BoxError;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        match self.project() {
-            EngineBodyProj::Engine { body } => body
-                .poll_frame(cx)
-                .map(|f| f.map(|r| r.map_err(|never| match never {}))),
-            EngineBodyProj::Inner { body } => body
-                .poll_frame(cx)
-                .map(|f| f.map(|r| r.map_err(Into::into))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            EngineBody::Engine { body } => body.is_end_stream(),
-            EngineBody::Inner { body } => body.is_end_stream(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            EngineBody::Engine { body } => body.size_hint(),
-            EngineBody::Inner { body } => body.size_hint(),
-        }
-    }
-}
+/// A response body from either the engine (`Left`) or the wrapped service (`Right`).
+pub type EngineBody<B> = Either<Full<Bytes>, B>;

@@ -134,8 +134,8 @@ where
 }
 
 /// Sees every event a socket sends (Node's `onAnyOutgoing`).
-pub type OutgoingListener =
+pub(crate) type OutgoingListener =
     Arc<dyn Fn(&SocketRef, &str, &[sio_socketio_proto::Value]) + Send + Sync>;
 
 /// Sees refusals from packet middlewares (Node's socket `error` event).
-pub type ErrorListener = Arc<dyn Fn(&SocketRef, &str) + Send + Sync>;
+pub(crate) type ErrorListener = Arc<dyn Fn(&SocketRef, &str) + Send + Sync>;

@@ -15,13 +15,13 @@ use tokio::process::{Child, ChildStdout, Command};
 /// (python-socketio), as the client's interop tests start them.
 #[path = "../../../client/tests/common/mod.rs"]
 mod peers;
-pub use peers::Server as Peer;
+pub(crate) use peers::Server as Peer;
 
 /// How long any awaited line or exit may take.
-pub const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// The `sio` binary with `args`.
-pub fn sio(args: &[&str]) -> Command {
+pub(crate) fn sio(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sio"));
     command
         .args(args)
@@ -36,14 +36,14 @@ pub fn sio(args: &[&str]) -> Command {
 
 /// What a finished `sio` run gave.
 #[derive(Debug)]
-pub struct Output {
-    pub code: Option<i32>,
-    pub stdout: String,
-    pub stderr: String,
+pub(crate) struct Output {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 /// Runs `sio args` to the end.
-pub async fn run(args: &[&str]) -> Output {
+pub(crate) async fn run(args: &[&str]) -> Output {
     let output = tokio::time::timeout(WAIT, sio(args).output())
         .await
         .unwrap_or_else(|_| panic!("sio {args:?} did not finish within {WAIT:?}"))
@@ -56,16 +56,16 @@ pub async fn run(args: &[&str]) -> Output {
 }
 
 /// A running `sio` process whose stdout is read line by line.
-pub struct Running {
+pub(crate) struct Running {
     child: Child,
     lines: Lines<BufReader<ChildStdout>>,
     /// Every line read so far, for failure messages and order checks.
-    pub seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
     stderr: tokio::task::JoinHandle<String>,
 }
 
 impl Running {
-    pub fn start(args: &[&str]) -> Running {
+    pub(crate) fn start(args: &[&str]) -> Running {
         let mut child = sio(args).spawn().expect("start sio");
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
@@ -83,7 +83,7 @@ impl Running {
     }
 
     /// The next stdout line.
-    pub async fn line(&mut self) -> String {
+    pub(crate) async fn line(&mut self) -> String {
         match tokio::time::timeout(WAIT, self.lines.next_line()).await {
             Ok(Ok(Some(line))) => {
                 self.seen.push(line.clone());
@@ -101,7 +101,7 @@ impl Running {
     }
 
     /// Reads lines until one satisfies `pred`; returns it.
-    pub async fn line_where(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
+    pub(crate) async fn line_where(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let next = tokio::time::timeout_at(deadline, self.lines.next_line()).await;
@@ -125,7 +125,7 @@ impl Running {
     }
 
     /// Reads JSON lines until one satisfies `pred`; returns it.
-    pub async fn json_where(&mut self, what: &str, pred: impl Fn(&Json) -> bool) -> Json {
+    pub(crate) async fn json_where(&mut self, what: &str, pred: impl Fn(&Json) -> bool) -> Json {
         let line = self
             .line_where(what, |line| {
                 let value: Json = serde_json::from_str(line)
@@ -138,7 +138,7 @@ impl Running {
 
     /// The next JSON line of type `kind` (`event` lines are matched on their event name too:
     /// `event:tick`).
-    pub async fn json_of(&mut self, kind: &str) -> Json {
+    pub(crate) async fn json_of(&mut self, kind: &str) -> Json {
         let (kind, event) = match kind.split_once(':') {
             Some((kind, event)) => (kind.to_owned(), Some(event.to_owned())),
             None => (kind.to_owned(), None),
@@ -157,12 +157,12 @@ impl Running {
         }
     }
 
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id().expect("still running")
     }
 
     /// Sends `signal` (`INT`, `TERM`) and waits for the exit; returns the code and stderr.
-    pub async fn signal(self, signal: &str) -> (Option<i32>, String) {
+    pub(crate) async fn signal(self, signal: &str) -> (Option<i32>, String) {
         let status = std::process::Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(self.pid().to_string())
@@ -173,7 +173,7 @@ impl Running {
     }
 
     /// Waits for the exit; returns the code and stderr.
-    pub async fn wait(mut self) -> (Option<i32>, String) {
+    pub(crate) async fn wait(mut self) -> (Option<i32>, String) {
         let status = tokio::time::timeout(WAIT, self.child.wait())
             .await
             .unwrap_or_else(|_| panic!("sio did not exit; lines: {:#?}", self.seen))
@@ -184,19 +184,19 @@ impl Running {
 }
 
 /// A port nothing listens on (bound, then released).
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
 /// `sio serve` on a free port; its log lines (stdout) can be awaited.
-pub struct Serve {
-    pub running: Running,
-    pub port: u16,
+pub(crate) struct Serve {
+    pub(crate) running: Running,
+    pub(crate) port: u16,
 }
 
 impl Serve {
-    pub async fn start() -> Serve {
+    pub(crate) async fn start() -> Serve {
         let port = free_port();
         let mut running = Running::start(&["serve", "--port", &port.to_string()]);
         running
@@ -205,7 +205,7 @@ impl Serve {
         Serve { running, port }
     }
 
-    pub fn url(&self, nsp: &str) -> String {
+    pub(crate) fn url(&self, nsp: &str) -> String {
         format!("http://127.0.0.1:{}{nsp}", self.port)
     }
 }
@@ -215,13 +215,13 @@ impl Serve {
 /// `{"reason":"expired"}`; `handshake` is acknowledged with `{auth, header, query}` (the
 /// `x-token` header and the `k` query parameter it received); `echo` is acknowledged with its
 /// arguments.
-pub struct Ours {
-    pub port: u16,
+pub(crate) struct Ours {
+    pub(crate) port: u16,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Ours {
-    pub fn start() -> Ours {
+    pub(crate) fn start() -> Ours {
         let (port_tx, port_rx) = std::sync::mpsc::channel();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         std::thread::spawn(move || {
@@ -278,7 +278,7 @@ impl Ours {
         }
     }
 
-    pub fn url(&self, nsp: &str) -> String {
+    pub(crate) fn url(&self, nsp: &str) -> String {
         format!("http://127.0.0.1:{}{nsp}", self.port)
     }
 }

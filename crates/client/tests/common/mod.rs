@@ -14,21 +14,21 @@ use sio_client::{Bytes, Client, ClientBuilder, ClientEvent, Event, EventStream};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers")
 }
 
 /// A server process; killed when dropped.
-pub struct Server {
+pub(crate) struct Server {
     child: Child,
-    pub port: u16,
+    pub(crate) port: u16,
     kind: String,
     opts: Json,
 }
 
 impl Server {
     /// `kind`: `v4`, `v2`, `v09` (Node) or `py` (python-socketio).
-    pub async fn start(kind: &str, opts: Json) -> Server {
+    pub(crate) async fn start(kind: &str, opts: Json) -> Server {
         let mut command = if kind == "py" {
             let python = peers_dir().join(".venv/bin/python");
             assert!(
@@ -73,16 +73,16 @@ impl Server {
         }
     }
 
-    pub fn url(&self, nsp: &str) -> String {
+    pub(crate) fn url(&self, nsp: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, nsp)
     }
 
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         let _ = self.child.kill().await;
     }
 
     /// Kills the process and starts it again on the same port.
-    pub async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         self.stop().await;
         let mut opts = self.opts.clone();
         opts["port"] = self.port.into();
@@ -107,7 +107,7 @@ impl Server {
 }
 
 /// Waits for the next server event named `name` (skipping others), as JSON arguments.
-pub async fn next_event(events: &mut EventStream, name: &str) -> Event {
+pub(crate) async fn next_event(events: &mut EventStream, name: &str) -> Event {
     tokio::time::timeout(Duration::from_secs(15), async {
         loop {
             match events.next().await {
@@ -122,7 +122,7 @@ pub async fn next_event(events: &mut EventStream, name: &str) -> Event {
 }
 
 /// Waits for a lifecycle event matching `pred`.
-pub async fn wait_for(
+pub(crate) async fn wait_for(
     events: &mut EventStream,
     what: &str,
     pred: impl Fn(&ClientEvent) -> bool,
@@ -141,11 +141,11 @@ pub async fn wait_for(
 }
 
 /// The arguments as JSON (no binary inside).
-pub fn json_args(event: &Event) -> Json {
+pub(crate) fn json_args(event: &Event) -> Json {
     event.args::<Json>().unwrap()
 }
 
-pub async fn connect(builder: sio_client::ClientBuilder) -> Client {
+pub(crate) async fn connect(builder: sio_client::ClientBuilder) -> Client {
     tokio::time::timeout(Duration::from_secs(20), builder.connect())
         .await
         .expect("connect in time")
@@ -165,7 +165,7 @@ struct BinaryPayload {
 }
 
 /// Events, acknowledgements both ways, binary both ways; returns the Engine.IO id.
-pub async fn exercise(builder: ClientBuilder, binary: bool) -> (Client, String) {
+pub(crate) async fn exercise(builder: ClientBuilder, binary: bool) -> (Client, String) {
     let builder = builder.on("question", |_client: Client, event: Event| async move {
         let (q, n): (String, u32) = event.args().unwrap();
         event.ack(&(format!("re: {q}"), n + 1)).unwrap();
@@ -255,7 +255,7 @@ pub async fn exercise(builder: ClientBuilder, binary: bool) -> (Client, String) 
     (client, conn)
 }
 
-pub async fn transport_of(client: &Client) -> String {
+pub(crate) async fn transport_of(client: &Client) -> String {
     let (name,): (String,) = client
         .emit_with_ack_timeout("transport", &(), Duration::from_secs(5))
         .await

@@ -16,7 +16,7 @@ fn canonical(packets: &[Packet<'_>]) -> bool {
 }
 
 /// `fuzz_targets/eio_packet.rs`: single WebSocket frames.
-pub fn check_packet(data: &[u8]) {
+pub(crate) fn check_packet(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         if let Ok(packet) = decode_text(text) {
             let mut out = String::new();
@@ -51,7 +51,7 @@ pub fn check_packet(data: &[u8]) {
 }
 
 /// `fuzz_targets/eio_payload_v4.rs`: V4 polling bodies.
-pub fn check_payload_v4(data: &[u8]) {
+pub(crate) fn check_payload_v4(data: &[u8]) {
     // Decode packet by packet, as a server with a packet cap does.
     let mut decoded = Vec::new();
     let mut failed = false;
@@ -76,7 +76,7 @@ pub fn check_payload_v4(data: &[u8]) {
 
 /// `fuzz_targets/eio_payload_v3.rs`: V3 string and XHR2 binary bodies, and JSONP form
 /// bodies.
-pub fn check_payload_v3(data: &[u8]) {
+pub(crate) fn check_payload_v3(data: &[u8]) {
     if let Ok(packets) = payload::decode_v3_string(data).collect::<Result<Vec<_>, _>>() {
         let mut out = String::new();
         payload::encode_v3_string(&packets, &mut out);

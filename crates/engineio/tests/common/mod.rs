@@ -34,13 +34,13 @@ use tokio_tungstenite::{
 
 /// Echoes every message and records closes.
 #[derive(Default)]
-pub struct Echo {
-    pub closed: Mutex<Vec<(String, CloseReason)>>,
-    pub events: Option<mpsc::UnboundedSender<Event>>,
+pub(crate) struct Echo {
+    pub(crate) closed: Mutex<Vec<(String, CloseReason)>>,
+    pub(crate) events: Option<mpsc::UnboundedSender<Event>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
+pub(crate) enum Event {
     Open(String),
     Message(String, Vec<u8>, bool),
     Close(String, CloseReason),
@@ -81,7 +81,7 @@ impl EngineHandler for Echo {
 }
 
 /// The compliance suites' settings.
-pub fn suite_config() -> EngineConfig {
+pub(crate) fn suite_config() -> EngineConfig {
     EngineConfig {
         ping_interval: Duration::from_millis(300),
         ping_timeout: Duration::from_millis(200),
@@ -93,17 +93,17 @@ pub fn suite_config() -> EngineConfig {
     }
 }
 
-pub struct TestServer {
-    pub addr: SocketAddr,
-    pub engine: Engine<Echo>,
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    pub(crate) engine: Engine<Echo>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
-pub async fn start(config: EngineConfig) -> TestServer {
+pub(crate) async fn start(config: EngineConfig) -> TestServer {
     start_with(config, Echo::default()).await
 }
 
-pub async fn start_with(config: EngineConfig, handler: Echo) -> TestServer {
+pub(crate) async fn start_with(config: EngineConfig, handler: Echo) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let engine = Engine::new(config, handler);
@@ -123,23 +123,23 @@ pub async fn start_with(config: EngineConfig, handler: Echo) -> TestServer {
     }
 }
 
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+pub(crate) struct Reply {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 impl Reply {
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         std::str::from_utf8(&self.body).unwrap()
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap()
     }
 
     /// A response header as text, if present.
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 
@@ -154,12 +154,12 @@ impl Reply {
 }
 
 impl TestServer {
-    pub fn url(&self, path_and_query: &str) -> String {
+    pub(crate) fn url(&self, path_and_query: &str) -> String {
         format!("http://{}{}", self.addr, path_and_query)
     }
 
     /// One request on a fresh connection, so concurrent requests never share one.
-    pub async fn request(
+    pub(crate) async fn request(
         &self,
         method: &str,
         path_and_query: &str,
@@ -172,7 +172,7 @@ impl TestServer {
     }
 
     /// One request on a connection the caller opened (to know its local address, say).
-    pub async fn request_on(
+    pub(crate) async fn request_on(
         &self,
         stream: TcpStream,
         method: &str,
@@ -205,16 +205,16 @@ impl TestServer {
         }
     }
 
-    pub async fn get(&self, path_and_query: &str) -> Reply {
+    pub(crate) async fn get(&self, path_and_query: &str) -> Reply {
         self.request("GET", path_and_query, &[], Bytes::new()).await
     }
 
-    pub async fn post(&self, path_and_query: &str, body: impl Into<Bytes>) -> Reply {
+    pub(crate) async fn post(&self, path_and_query: &str, body: impl Into<Bytes>) -> Reply {
         self.request("POST", path_and_query, &[], body).await
     }
 
     /// Opens a v4 polling session and returns its sid and the handshake JSON.
-    pub async fn open_polling(&self, eio: &str) -> (String, serde_json::Value) {
+    pub(crate) async fn open_polling(&self, eio: &str) -> (String, serde_json::Value) {
         let reply = self
             .get(&format!("/engine.io/?EIO={eio}&transport=polling"))
             .await;
@@ -226,7 +226,7 @@ impl TestServer {
     }
 
     /// One request handed straight to `Engine::handle`, without HTTP (no `RemoteAddr`).
-    pub async fn handle(
+    pub(crate) async fn handle(
         &self,
         method: &str,
         path_and_query: &str,
@@ -243,7 +243,7 @@ impl TestServer {
     /// Starts a request in process and polls it once: when this returns, the engine has
     /// taken the request in (a GET is the session's pending poll) and has not answered it.
     /// This orders a pending poll before what the test does next without any sleep.
-    pub async fn start_request(
+    pub(crate) async fn start_request(
         &self,
         method: &str,
         path_and_query: &str,
@@ -262,13 +262,13 @@ impl TestServer {
     }
 
     /// Starts the session's next poll (see [`TestServer::start_request`]).
-    pub async fn start_poll(&self, path_and_query: &str) -> InFlight {
+    pub(crate) async fn start_poll(&self, path_and_query: &str) -> InFlight {
         self.start_request("GET", path_and_query, Bytes::new())
             .await
     }
 
     /// Opens a WebSocket that the server must refuse; returns the HTTP status it answered.
-    pub async fn ws_refused(&self, path_and_query: &str) -> StatusCode {
+    pub(crate) async fn ws_refused(&self, path_and_query: &str) -> StatusCode {
         match tokio_tungstenite::connect_async(format!("ws://{}{}", self.addr, path_and_query))
             .await
         {
@@ -280,7 +280,7 @@ impl TestServer {
 
     /// Opens a v4 WebSocket session (`extra` is appended to the query) and reads its open
     /// packet: the WebSocket and the sid.
-    pub async fn open_ws(&self, extra: &str) -> (Ws, String) {
+    pub(crate) async fn open_ws(&self, extra: &str) -> (Ws, String) {
         let mut ws = self
             .ws(&format!("/engine.io/?EIO=4&transport=websocket{extra}"))
             .await;
@@ -289,7 +289,7 @@ impl TestServer {
         (ws, sid)
     }
 
-    pub async fn ws(&self, path_and_query: &str) -> Ws {
+    pub(crate) async fn ws(&self, path_and_query: &str) -> Ws {
         let (ws, _) =
             tokio_tungstenite::connect_async(format!("ws://{}{}", self.addr, path_and_query))
                 .await
@@ -298,14 +298,14 @@ impl TestServer {
     }
 }
 
-pub struct Ws(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
+pub(crate) struct Ws(pub(crate) WebSocketStream<MaybeTlsStream<TcpStream>>);
 
 impl Ws {
-    pub async fn send_text(&mut self, text: &str) {
+    pub(crate) async fn send_text(&mut self, text: &str) {
         self.0.send(WsMessage::Text(text.into())).await.unwrap();
     }
 
-    pub async fn send_binary(&mut self, data: &[u8]) {
+    pub(crate) async fn send_binary(&mut self, data: &[u8]) {
         self.0
             .send(WsMessage::Binary(Bytes::copy_from_slice(data)))
             .await
@@ -313,7 +313,7 @@ impl Ws {
     }
 
     /// The next data frame within 3 s; `None` when the server closed the connection.
-    pub async fn next(&mut self) -> Option<WsMessage> {
+    pub(crate) async fn next(&mut self) -> Option<WsMessage> {
         loop {
             let frame = tokio::time::timeout(Duration::from_secs(3), self.0.next())
                 .await
@@ -327,7 +327,7 @@ impl Ws {
         }
     }
 
-    pub async fn next_binary(&mut self) -> Vec<u8> {
+    pub(crate) async fn next_binary(&mut self) -> Vec<u8> {
         match self.next().await {
             Some(WsMessage::Binary(b)) => b.to_vec(),
             other => panic!("expected a binary frame, got {other:?}"),
@@ -335,13 +335,13 @@ impl Ws {
     }
 
     /// Waits for the server to close the connection; a data frame instead is a failure.
-    pub async fn expect_closed(&mut self) {
+    pub(crate) async fn expect_closed(&mut self) {
         if let Some(frame) = self.next().await {
             panic!("expected the server to close the WebSocket, got {frame:?}");
         }
     }
 
-    pub async fn next_text(&mut self) -> String {
+    pub(crate) async fn next_text(&mut self) -> String {
         match self.next().await {
             Some(WsMessage::Text(t)) => t.as_str().to_owned(),
             other => panic!("expected a text frame, got {other:?}"),
@@ -350,7 +350,7 @@ impl Ws {
 }
 
 /// Polls `condition` until it holds or `within` passes.
-pub async fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
+pub(crate) async fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let deadline = tokio::time::Instant::now() + within;
     while tokio::time::Instant::now() < deadline {
         if condition() {
@@ -362,7 +362,7 @@ pub async fn eventually(within: Duration, mut condition: impl FnMut() -> bool) -
 }
 
 /// A request for `Engine::handle`.
-pub fn in_process_request(
+pub(crate) fn in_process_request(
     method: &str,
     path_and_query: &str,
     headers: &[(&str, &str)],
@@ -376,11 +376,11 @@ pub fn in_process_request(
 }
 
 /// A request the engine holds (a pending poll); [`InFlight::reply`] waits for its answer.
-pub struct InFlight(Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>);
+pub(crate) struct InFlight(Pin<Box<dyn Future<Output = Response<Full<Bytes>>> + Send>>);
 
 impl InFlight {
     /// The answer, within 3 s.
-    pub async fn reply(self) -> Reply {
+    pub(crate) async fn reply(self) -> Reply {
         let response = tokio::time::timeout(Duration::from_secs(3), self.0)
             .await
             .expect("the pending request was not answered within 3 s");
@@ -389,12 +389,12 @@ impl InFlight {
 }
 
 /// Long heartbeat periods, so that no ping interleaves with what a test looks at.
-pub fn calm_config() -> EngineConfig {
+pub(crate) fn calm_config() -> EngineConfig {
     EngineConfig::default()
 }
 
 /// A server whose handler reports every event.
-pub async fn start_recording(config: EngineConfig) -> (TestServer, Events) {
+pub(crate) async fn start_recording(config: EngineConfig) -> (TestServer, Events) {
     let (tx, rx) = mpsc::unbounded_channel();
     let server = start_with(
         config,
@@ -408,11 +408,11 @@ pub async fn start_recording(config: EngineConfig) -> (TestServer, Events) {
 }
 
 /// The handler's events, in order.
-pub struct Events(pub mpsc::UnboundedReceiver<Event>);
+pub(crate) struct Events(pub(crate) mpsc::UnboundedReceiver<Event>);
 
 impl Events {
     /// The next event, within 5 s.
-    pub async fn next(&mut self) -> Event {
+    pub(crate) async fn next(&mut self) -> Event {
         tokio::time::timeout(Duration::from_secs(5), self.0.recv())
             .await
             .expect("no handler event within 5 s")
@@ -420,7 +420,7 @@ impl Events {
     }
 
     /// Waits for session `sid` to close and returns the reason the handler was given.
-    pub async fn close_of(&mut self, sid: &str) -> CloseReason {
+    pub(crate) async fn close_of(&mut self, sid: &str) -> CloseReason {
         loop {
             if let Event::Close(id, reason) = self.next().await
                 && id == sid
@@ -431,7 +431,7 @@ impl Events {
     }
 
     /// Waits for the next message of session `sid`: its bytes and whether it was binary.
-    pub async fn message_of(&mut self, sid: &str) -> (Vec<u8>, bool) {
+    pub(crate) async fn message_of(&mut self, sid: &str) -> (Vec<u8>, bool) {
         loop {
             match self.next().await {
                 Event::Message(id, bytes, binary) if id == sid => return (bytes, binary),
@@ -444,7 +444,7 @@ impl Events {
     }
 
     /// Whatever the handler reported so far, without waiting.
-    pub fn drain(&mut self) -> Vec<Event> {
+    pub(crate) fn drain(&mut self) -> Vec<Event> {
         let mut out = Vec::new();
         while let Ok(event) = self.0.try_recv() {
             out.push(event);
@@ -454,7 +454,7 @@ impl Events {
 }
 
 /// The sid of a v4 open packet `0{…}`.
-pub fn sid_of_open(packet: &str) -> String {
+pub(crate) fn sid_of_open(packet: &str) -> String {
     let json = packet.strip_prefix('0').expect("not an open packet");
     serde_json::from_str::<serde_json::Value>(json).unwrap()["sid"]
         .as_str()

@@ -32,24 +32,24 @@ use tokio::{
 };
 
 /// How long a test waits for any one thing a client or the server should do.
-pub const STEP: Duration = Duration::from_secs(10);
+pub(crate) const STEP: Duration = Duration::from_secs(10);
 
 /// A server serving on 127.0.0.1 on a free port; stops when dropped.
-pub struct TestServer {
-    pub addr: SocketAddr,
-    pub io: SocketIo,
+pub(crate) struct TestServer {
+    pub(crate) addr: SocketAddr,
+    pub(crate) io: SocketIo,
     _stop: oneshot::Sender<()>,
 }
 
 impl TestServer {
     /// The base URL clients connect to.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 }
 
 /// Starts `SocketIo::new(config)` on a free port. Handlers may be added afterwards.
-pub async fn start(config: ServerConfig) -> TestServer {
+pub(crate) async fn start(config: ServerConfig) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let io = SocketIo::new(config);
@@ -71,17 +71,17 @@ pub async fn start(config: ServerConfig) -> TestServer {
 }
 
 /// A channel from server handlers to the test.
-pub fn probe<T>() -> (mpsc::UnboundedSender<T>, Probe<T>) {
+pub(crate) fn probe<T>() -> (mpsc::UnboundedSender<T>, Probe<T>) {
     let (tx, rx) = mpsc::unbounded_channel();
     (tx, Probe(rx))
 }
 
 /// The receiving end of [`probe`].
-pub struct Probe<T>(mpsc::UnboundedReceiver<T>);
+pub(crate) struct Probe<T>(mpsc::UnboundedReceiver<T>);
 
 impl<T> Probe<T> {
     /// The next value, within [`STEP`].
-    pub async fn next(&mut self) -> T {
+    pub(crate) async fn next(&mut self) -> T {
         tokio::time::timeout(STEP, self.0.recv())
             .await
             .unwrap_or_else(|_| panic!("the server reported nothing within {STEP:?}"))
@@ -89,7 +89,7 @@ impl<T> Probe<T> {
     }
 
     /// A value already sent, if any.
-    pub fn try_next(&mut self) -> Option<T> {
+    pub(crate) fn try_next(&mut self) -> Option<T> {
         self.0.try_recv().ok()
     }
 }
@@ -128,7 +128,7 @@ fn python() -> PathBuf {
 }
 
 /// One client process and what it printed so far.
-pub struct Peer {
+pub(crate) struct Peer {
     name: String,
     child: Child,
     stdin: ChildStdin,
@@ -142,7 +142,7 @@ pub struct Peer {
 
 impl Peer {
     /// `peers/sio-client.js` with socket.io-client 4 (`"v4"`) or 2 (`"v2"`).
-    pub async fn node(server: &TestServer, version: &str) -> Peer {
+    pub(crate) async fn node(server: &TestServer, version: &str) -> Peer {
         require_node_peers();
         let mut command = Command::new("node");
         command
@@ -158,7 +158,7 @@ impl Peer {
     }
 
     /// `peers/sio_client.py` with python-socketio's AsyncClient.
-    pub async fn python(server: &TestServer) -> Peer {
+    pub(crate) async fn python(server: &TestServer) -> Peer {
         let mut command = Command::new(python());
         command.arg(peers().join("sio_client.py")).arg(server.url());
         Peer::spawn("python-socketio".into(), command, "peers/.venv/bin/python").await
@@ -212,7 +212,7 @@ impl Peer {
     }
 
     /// Sends one command.
-    pub async fn send(&mut self, command: Json) {
+    pub(crate) async fn send(&mut self, command: Json) {
         let mut line = command.to_string();
         line.push('\n');
         if let Err(error) = self.stdin.write_all(line.as_bytes()).await {
@@ -237,7 +237,7 @@ impl Peer {
 
     /// The first event (already received or coming within [`STEP`]) that `matches`; other
     /// events stay available to later waits. A `fail` event from the script ends the test.
-    pub async fn wait(&mut self, what: &str, matches: impl Fn(&Json) -> bool) -> Json {
+    pub(crate) async fn wait(&mut self, what: &str, matches: impl Fn(&Json) -> bool) -> Json {
         let i = self.fill_until(what, matches).await;
         self.pending.remove(i).unwrap()
     }
@@ -245,7 +245,7 @@ impl Peer {
     /// Waits for the event named `name` on socket `s` and returns the events of `s` that
     /// arrived before it and were not taken yet, in order (the marker itself is taken too).
     /// With a marker sent last, this shows everything a socket received before it.
-    pub async fn events_before(&mut self, s: &str, name: &str) -> Vec<Json> {
+    pub(crate) async fn events_before(&mut self, s: &str, name: &str) -> Vec<Json> {
         let what = format!("event {name} on {s}");
         self.before(s, &what, |e| {
             e["ev"] == "event" && e["s"] == s && e["name"] == name
@@ -256,7 +256,7 @@ impl Peer {
 
     /// The first event that `matches` (as [`Peer::wait`]) and the events of socket `s` that
     /// arrived before it and were not taken yet, in order; all are taken.
-    pub async fn before(
+    pub(crate) async fn before(
         &mut self,
         s: &str,
         what: &str,
@@ -316,13 +316,13 @@ impl Peer {
     }
 
     /// The next event `ev` of socket `s`.
-    pub async fn wait_ev(&mut self, ev: &str, s: &str) -> Json {
+    pub(crate) async fn wait_ev(&mut self, ev: &str, s: &str) -> Json {
         self.wait(&format!("{ev} on {s}"), |e| e["ev"] == ev && e["s"] == s)
             .await
     }
 
     /// The next event named `name` received by socket `s`.
-    pub async fn wait_event(&mut self, s: &str, name: &str) -> Json {
+    pub(crate) async fn wait_event(&mut self, s: &str, name: &str) -> Json {
         self.wait(&format!("event {name} on {s}"), |e| {
             e["ev"] == "event" && e["s"] == s && e["name"] == name
         })
@@ -330,7 +330,7 @@ impl Peer {
     }
 
     /// The answer to the client's request `req`.
-    pub async fn wait_ack(&mut self, req: &str) -> Json {
+    pub(crate) async fn wait_ack(&mut self, req: &str) -> Json {
         self.wait(&format!("ack {req}"), |e| {
             (e["ev"] == "ack" || e["ev"] == "ack_error") && e["req"] == req
         })
@@ -338,33 +338,33 @@ impl Peer {
     }
 
     /// Creates a Manager (one connection) with client options.
-    pub async fn manager(&mut self, m: &str, opts: Json) {
+    pub(crate) async fn manager(&mut self, m: &str, opts: Json) {
         self.send(json!({"op": "manager", "m": m, "opts": opts}))
             .await;
     }
 
     /// Creates socket `s` on namespace `nsp` of manager `m` (created with default options
     /// if needed); it connects at once.
-    pub async fn socket(&mut self, s: &str, m: &str, nsp: &str, opts: Json) {
+    pub(crate) async fn socket(&mut self, s: &str, m: &str, nsp: &str, opts: Json) {
         self.send(json!({"op": "socket", "s": s, "m": m, "nsp": nsp, "opts": opts}))
             .await;
     }
 
     /// A socket on its own manager with `opts` (client options and socket options together),
     /// and its `connect` event.
-    pub async fn connect(&mut self, s: &str, nsp: &str, opts: Json) -> Json {
+    pub(crate) async fn connect(&mut self, s: &str, nsp: &str, opts: Json) -> Json {
         self.manager(s, opts.clone()).await;
         self.socket(s, s, nsp, opts).await;
         self.wait_ev("connect", s).await
     }
 
-    pub async fn emit(&mut self, s: &str, event: &str, args: Json) {
+    pub(crate) async fn emit(&mut self, s: &str, event: &str, args: Json) {
         self.send(json!({"op": "emit", "s": s, "event": event, "args": args}))
             .await;
     }
 
     /// Emits with an acknowledgement and returns the `ack` (or `ack_error`) event.
-    pub async fn call(&mut self, s: &str, event: &str, args: Json, extra: Json) -> Json {
+    pub(crate) async fn call(&mut self, s: &str, event: &str, args: Json, extra: Json) -> Json {
         let req = format!("{s}-{event}-{}", self.log.len());
         let mut command = json!({"op": "call", "s": s, "req": req, "event": event, "args": args});
         if let (Some(command), Some(extra)) = (command.as_object_mut(), extra.as_object()) {
@@ -375,25 +375,25 @@ impl Peer {
     }
 
     /// Answers the server's acknowledgement request `ack` (from an `event`).
-    pub async fn ack(&mut self, s: &str, ack: &Json, args: Json) {
+    pub(crate) async fn ack(&mut self, s: &str, ack: &Json, args: Json) {
         self.send(json!({"op": "ack", "s": s, "ack": ack, "args": args}))
             .await;
     }
 
     /// The socket's state as the client sees it.
-    pub async fn state(&mut self, s: &str) -> Json {
+    pub(crate) async fn state(&mut self, s: &str) -> Json {
         self.send(json!({"op": "state", "s": s})).await;
         self.wait_ev("state", s).await
     }
 
     /// Every line printed so far (for assertion messages).
-    pub fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.join("\n")
     }
 }
 
 /// A server value as JSON, binary as `{"$bin": [bytes]}` (the client scripts' convention).
-pub fn to_json(value: &Value) -> Json {
+pub(crate) fn to_json(value: &Value) -> Json {
     match value {
         Value::Nil => Json::Null,
         Value::Boolean(b) => Json::Bool(*b),
@@ -424,12 +424,12 @@ pub fn to_json(value: &Value) -> Json {
 }
 
 /// Arguments as JSON.
-pub fn args_json(args: &[Value]) -> Json {
+pub(crate) fn args_json(args: &[Value]) -> Json {
     Json::Array(args.iter().map(to_json).collect())
 }
 
 /// JSON as a server value, `{"$bin": [bytes]}` as binary.
-pub fn from_json(json: &Json) -> Value {
+pub(crate) fn from_json(json: &Json) -> Value {
     match json {
         Json::Null => Value::Nil,
         Json::Bool(b) => Value::from(*b),

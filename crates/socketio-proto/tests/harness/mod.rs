@@ -20,7 +20,7 @@ const VERSIONS: [ProtocolVersion; 2] = [ProtocolVersion::V4, ProtocolVersion::V5
 
 /// A decoded text packet encodes again, and the frames decode to the same packet and encode to the
 /// same frames.
-pub fn text_round_trip(packet: &Packet, version: ProtocolVersion) {
+pub(crate) fn text_round_trip(packet: &Packet, version: ProtocolVersion) {
     let encoded = encode(packet, version).expect("a decoded packet re-encodes");
     let mut decoder = Decoder::new(DecoderConfig {
         version,
@@ -41,7 +41,7 @@ pub fn text_round_trip(packet: &Packet, version: ProtocolVersion) {
 }
 
 /// `sio_packet`: the input as one text frame, both revisions.
-pub fn sio_packet(data: &[u8]) {
+pub(crate) fn sio_packet(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for version in VERSIONS {
         let mut decoder = Decoder::new(DecoderConfig {
@@ -58,7 +58,7 @@ pub fn sio_packet(data: &[u8]) {
 
 /// `sio_binary`: byte 0 picks the revision (bit 0) and `max_attachments` (bits 1-4); then frames, each
 /// a tag byte (bit 0: binary), a length byte and that many bytes (text frames are read as lossy UTF-8).
-pub fn sio_binary(data: &[u8]) {
+pub(crate) fn sio_binary(data: &[u8]) {
     let Some((&flags, mut rest)) = data.split_first() else {
         return;
     };
@@ -91,7 +91,7 @@ pub fn sio_binary(data: &[u8]) {
 
 /// `sio_msgpack`: the input as one msgpack packet. NaN never equals itself, so packets are compared
 /// through their debug form and their encoding.
-pub fn sio_msgpack(data: &[u8]) {
+pub(crate) fn sio_msgpack(data: &[u8]) {
     let Ok(packet) = msgpack::decode(data) else {
         return;
     };
@@ -105,7 +105,7 @@ pub fn sio_msgpack(data: &[u8]) {
 /// (bit 1) and the attachment limit (bits 2-5); then frames as in `sio_binary`, fed to one
 /// `FrameDecoder`. Whatever decodes encodes again through the same `Codec` and decodes back to a
 /// packet that prints the same (msgpack floats may be NaN, which equals nothing).
-pub fn sio_frames(data: &[u8]) {
+pub(crate) fn sio_frames(data: &[u8]) {
     let Some((&flags, mut rest)) = data.split_first() else {
         return;
     };
