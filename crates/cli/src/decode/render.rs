@@ -368,12 +368,6 @@ fn write_json(out: &mut String, value: &Json, indent: Option<usize>) {
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 

@@ -449,12 +449,6 @@ fn classify(error: &hyper_util::client::legacy::Error, target: &Target) -> Failu
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::indexing_slicing,
-    clippy::panic
-)]
 mod tests {
     use super::*;
 
