@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use sio_engineio_proto::{Handshake, Packet, Revision};
+use sio_engineio_proto::{Data, Handshake, Packet, Revision};
 
 use crate::{
     heartbeat::{Beat, Heartbeat, Role, Timing},
@@ -34,6 +34,32 @@ pub enum Outgoing<M> {
     Close,
     /// A message of the layer above.
     Message(M),
+}
+
+/// A message of the layer above, as it goes on the wire.
+pub trait OutgoingMessage {
+    /// The message's data, borrowed.
+    fn data(&self) -> Data<'_>;
+}
+
+impl OutgoingMessage for String {
+    fn data(&self) -> Data<'_> {
+        Data::Text(self.as_str().into())
+    }
+}
+
+impl<M: OutgoingMessage> Outgoing<M> {
+    /// The packet to encode for this outgoing entry.
+    pub fn to_packet(&self) -> Packet<'_> {
+        match self {
+            Outgoing::Open(handshake) => Packet::Open(handshake.as_ref().clone()),
+            Outgoing::Ping => Packet::Ping("".into()),
+            Outgoing::Pong(data) => Packet::Pong(data.as_deref().unwrap_or("").into()),
+            Outgoing::Noop => Packet::Noop,
+            Outgoing::Close => Packet::Close,
+            Outgoing::Message(message) => Packet::Message(message.data()),
+        }
+    }
 }
 
 /// What a transport takes from the session when it is woken.

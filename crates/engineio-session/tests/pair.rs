@@ -19,20 +19,8 @@ const TIMING: Timing = Timing {
     ping_timeout: Duration::from_millis(200),
 };
 
-/// What the server's driver does with an outgoing packet, for these tests: messages are text.
-fn to_packet(outgoing: &Outgoing<String>) -> Packet<'_> {
-    match outgoing {
-        Outgoing::Open(handshake) => Packet::Open(handshake.as_ref().clone()),
-        Outgoing::Ping => Packet::Ping("".into()),
-        Outgoing::Pong(data) => Packet::Pong(data.as_deref().unwrap_or("").into()),
-        Outgoing::Noop => Packet::Noop,
-        Outgoing::Close => Packet::Close,
-        Outgoing::Message(text) => Packet::Message(Data::Text(text.as_str().into())),
-    }
-}
-
 fn encode_body(revision: Revision, packets: &[Outgoing<String>]) -> Vec<u8> {
-    let packets: Vec<_> = packets.iter().map(to_packet).collect();
+    let packets: Vec<_> = packets.iter().map(Outgoing::to_packet).collect();
     match revision {
         Revision::V4 => {
             let mut out = String::new();
@@ -298,7 +286,7 @@ impl Pair {
         if let Drained::Packets(packets) = self.server.drain_for(TransportKind::WebSocket) {
             for packet in &packets {
                 let mut text = String::new();
-                to_packet(packet).encode_text(&mut text).unwrap();
+                packet.to_packet().encode_text(&mut text).unwrap();
                 if let Some(Data::Text(message)) =
                     self.client
                         .handle_frame(self.now, Link::Main, FrameRef::Text(&text))

@@ -62,7 +62,7 @@ impl Message {
     }
 
     /// The message as protocol data, borrowing.
-    pub(crate) fn data(&self) -> Data<'_> {
+    pub(crate) fn as_data(&self) -> Data<'_> {
         match &self.0 {
             Repr::Text(_) => Data::Text(Cow::Borrowed(self.as_text().unwrap_or(""))),
             Repr::Binary(data) => Data::Binary(Cow::Borrowed(data)),
@@ -75,5 +75,11 @@ impl Message {
             Repr::Text(frame) => Some(frame),
             Repr::Binary(_) => None,
         }
+    }
+}
+
+impl sio_engineio_session::server::OutgoingMessage for Message {
+    fn data(&self) -> Data<'_> {
+        self.as_data()
     }
 }

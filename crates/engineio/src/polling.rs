@@ -13,7 +13,7 @@ use sio_engineio_session::{CloseReason, TransportKind};
 use crate::{
     engine::{EngineHandler, Inner, status_response},
     query::EngineQuery,
-    socket::{Drained, Outgoing, Socket, to_packet},
+    socket::{Drained, Outgoing, Socket},
 };
 
 /// Serves a GET (poll) or POST (data) request of a polling session.
@@ -128,7 +128,7 @@ fn encode_response<D: Send + Sync + 'static>(
     jsonp: Option<&str>,
     compression: Option<Compression>,
 ) -> Response<Full<Bytes>> {
-    let mut packets: Vec<_> = packets.iter().map(to_packet).collect();
+    let mut packets: Vec<_> = packets.iter().map(Outgoing::to_packet).collect();
     let body = match socket.revision() {
         Revision::V4 => payload::Body::Text(encode_v4_dropping_unsendable(socket, &mut packets)),
         Revision::V3 => payload::encode_v3(packets.iter(), socket.supports_binary()),

@@ -87,18 +87,6 @@ pub(crate) type Outgoing = sio_engineio_session::server::Outgoing<Message>;
 /// What a transport takes from the session when it is woken.
 pub(crate) type Drained = sio_engineio_session::server::Drained<Message>;
 
-/// The wire form of an outgoing packet.
-pub(crate) fn to_packet(outgoing: &Outgoing) -> Packet<'_> {
-    match outgoing {
-        Outgoing::Open(handshake) => Packet::Open(handshake.as_ref().clone()),
-        Outgoing::Ping => Packet::Ping("".into()),
-        Outgoing::Pong(data) => Packet::Pong(data.as_deref().unwrap_or("").into()),
-        Outgoing::Noop => Packet::Noop,
-        Outgoing::Close => Packet::Close,
-        Outgoing::Message(message) => Packet::Message(message.data()),
-    }
-}
-
 /// The driver's clock: tokio's (so that tests with paused time move it), as the machine's
 /// `std` instant.
 pub(crate) fn now() -> std::time::Instant {

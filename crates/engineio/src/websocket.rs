@@ -29,7 +29,7 @@ use sio_engineio_session::{
 use crate::{
     engine::{EngineHandler, Inner, status_response},
     lean_read::LeanRead,
-    socket::{Drained, Outgoing, Socket, to_packet},
+    socket::{Drained, Outgoing, Socket},
 };
 
 type Ws = WebSocketStream<LeanRead<TokioIo<Upgraded>>>;
@@ -325,7 +325,7 @@ async fn write(
                 (Some(frame), _) => WsMessage::Text(frame.clone()),
                 (None, Some(_)) if !binary => {
                     let mut text = String::new();
-                    to_packet(packet).encode_text_base64(revision, &mut text);
+                    packet.to_packet().encode_text_base64(revision, &mut text);
                     WsMessage::Text(text.into())
                 }
                 (None, Some(data)) if revision == Revision::V4 => WsMessage::Binary(data.clone()),
@@ -338,7 +338,7 @@ async fn write(
             },
             other => {
                 let mut text = String::new();
-                if to_packet(other).encode_text(&mut text).is_err() {
+                if other.to_packet().encode_text(&mut text).is_err() {
                     continue;
                 }
                 WsMessage::Text(text.into())

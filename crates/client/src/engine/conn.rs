@@ -27,7 +27,7 @@ use super::http::Response;
 use super::ws::Ws;
 use super::{
     CloseReason, Closure, Command, Engine, EngineConfig, EngineError, EngineEvent, EngineSender,
-    Frame, HttpClient, OpenInfo, ProtocolError, Target, connect_ws, request_path, timestamp,
+    Frame, HttpClient, ProtocolError, Target, connect_ws, request_path, timestamp,
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -86,15 +86,7 @@ async fn open_inner(config: Arc<EngineConfig>) -> Result<Engine, EngineError> {
         }
     };
     let session_info = ClientSession::open_info(revision, transport, handshake);
-    let info = OpenInfo {
-        sid: session_info.sid.clone(),
-        revision,
-        transport: first,
-        upgrades: session_info.upgrades.clone(),
-        ping_interval: session_info.timing.ping_interval,
-        ping_timeout: session_info.timing.ping_timeout,
-        max_payload: session_info.max_payload,
-    };
+    let info = session_info.clone();
     let session = ClientSession::new(
         now(),
         session_info,

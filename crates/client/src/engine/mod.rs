@@ -220,24 +220,8 @@ pub enum EngineEvent {
     Closed(Closure),
 }
 
-/// What was agreed in the handshake.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenInfo {
-    /// The Engine.IO session id.
-    pub sid: String,
-    /// The revision in use.
-    pub revision: Revision,
-    /// The transport the connection opened on.
-    pub transport: TransportKind,
-    /// Upgrades the server offered.
-    pub upgrades: Vec<String>,
-    /// Heartbeat interval.
-    pub ping_interval: Duration,
-    /// Heartbeat timeout.
-    pub ping_timeout: Duration,
-    /// The server's `maxPayload` (v4).
-    pub max_payload: Option<u64>,
-}
+/// What was agreed in the handshake (the session machine keeps the same).
+pub use sio_engineio_session::client::OpenInfo;
 
 #[derive(Debug)]
 pub(crate) enum Command {
