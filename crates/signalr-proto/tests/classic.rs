@@ -1,5 +1,10 @@
 //! Classic ASP.NET SignalR 2.x shapes, as the jQuery client 2.4 and the server exchange them.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use sio_signalr_proto::Value;
 use sio_signalr_proto::classic::{

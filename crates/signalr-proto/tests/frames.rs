@@ -1,6 +1,11 @@
 //! The spec's exact frames (HubProtocol.md, TransportProtocols.md) and the lenient cases real
 //! servers need, decoded and encoded.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use sio_signalr_proto::handshake::{
     HandshakeError, HandshakeResponse, decode_handshake_response, encode_handshake_request,

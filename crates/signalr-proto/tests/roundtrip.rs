@@ -1,6 +1,11 @@
 //! Property: every message encodes, and decodes back to itself, in both hub protocols; frames of
 //! several messages split back into the same messages.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use proptest::prelude::*;
 use sio_signalr_proto::{

@@ -1,0 +1,371 @@
+#!/usr/bin/env node
+// A test-support ASP.NET Core SignalR hub (no .NET server installs here), for crates/signalr's
+// interop tests. The official @microsoft/signalr client (peers/signalr-official.js) is run
+// against it in the same test run, on each case our client is run on, so a fixture mistake
+// fails the official client too.
+//
+//   node peers/signalr-hub.js ['{"port":0}']      prints {"port":N} once listening
+//
+// Paths: /hub (the hub); /v0/hub (negotiate version 0: no connectionToken); /auth/hub (needs
+// "Authorization: Bearer secret", or access_token=secret in the query, else 401); /redirect/hub
+// (negotiate answers a redirect to /auth/hub with the token "secret"); /refuse/hub (negotiate
+// answers {"error":...}). Transports: WebSockets, ServerSentEvents, LongPolling (every path).
+//
+// Hub methods: Echo(x) -> x; Add(a, b) -> a + b; Void() -> no result; Fail(m) -> error m;
+// Record(x) stores x (send it without reply), Recorded() -> what was stored on this connection;
+// Header(name) -> that header of the negotiate (or WebSocket) request; Token() -> the token seen;
+// Transport() -> the transport name; Tick(topic, n) invokes "tick"(topic, i) for i < n on the
+// client, then returns n; Counter(n, ms) streams 0..n-1 one every ms; Cancelled() -> ids of
+// streams the client cancelled; Drop() breaks the transport under the connection (no Close);
+// CloseMe(allowReconnect) sends Close{error:"closed by request", allowReconnect}; Connections()
+// -> how many connections completed a handshake since the server started.
+"use strict";
+
+const http = require("http");
+const crypto = require("crypto");
+const { WebSocketServer } = require("ws");
+const msgpack = require("@msgpack/msgpack");
+
+const opts = JSON.parse(process.argv[2] || "{}");
+const RS = "\x1e";
+const connections = new Map(); // token -> Connection
+let handshakes = 0;
+const cancelled = [];
+
+function varint(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return Buffer.from(out);
+}
+
+class Connection {
+  constructor(id, token, req, basePath) {
+    this.id = id;
+    this.token = token;
+    this.headers = req.headers;
+    this.accessToken = tokenOf(req);
+    this.basePath = basePath;
+    this.protocol = null; // "json" | "messagepack", after the handshake
+    this.buffer = Buffer.alloc(0);
+    this.transport = null;
+    this.recorded = [];
+    this.streams = new Map();
+    // Long polling / SSE output
+    this.queue = [];
+    this.poll = null; // pending long-poll response
+    this.sse = null;
+    this.ws = null;
+    this.polls = 0;
+    this.closed = false;
+  }
+
+  // Raw bytes (or text) to the client, as one frame.
+  write(frame) {
+    if (this.closed) return;
+    if (this.ws) {
+      this.ws.send(frame, { binary: this.protocol === "messagepack" && typeof frame !== "string" });
+    } else if (this.sse) {
+      const text = typeof frame === "string" ? frame : frame.toString("utf8");
+      this.sse.write(text.split("\n").map((l) => `data: ${l}`).join("\r\n") + "\r\n\r\n");
+    } else {
+      this.queue.push(typeof frame === "string" ? Buffer.from(frame) : frame);
+      this.flush();
+    }
+  }
+
+  flush() {
+    if (this.poll && this.queue.length) {
+      const res = this.poll;
+      this.poll = null;
+      clearTimeout(res.holdTimer);
+      res.writeHead(200, { "Content-Type": "application/octet-stream" });
+      res.end(Buffer.concat(this.queue));
+      this.queue = [];
+    }
+  }
+
+  send(message) {
+    if (this.protocol === "messagepack") {
+      const body = Buffer.from(msgpack.encode(toMsgpack(message)));
+      this.write(Buffer.concat([varint(body.length), body]));
+    } else {
+      this.write(JSON.stringify(message) + RS);
+    }
+  }
+
+  receive(data) {
+    this.buffer = Buffer.concat([this.buffer, Buffer.from(data)]);
+    if (!this.protocol) {
+      const end = this.buffer.indexOf(0x1e);
+      if (end < 0) return;
+      const hs = JSON.parse(this.buffer.subarray(0, end).toString("utf8"));
+      this.buffer = this.buffer.subarray(end + 1);
+      if (hs.protocol !== "json" && hs.protocol !== "messagepack") {
+        this.write(JSON.stringify({ error: `Requested protocol '${hs.protocol}' is not available.` }) + RS);
+        return;
+      }
+      this.protocol = hs.protocol;
+      handshakes += 1;
+      // The answer goes in the transport's format: a binary frame for MessagePack.
+      const answer = JSON.stringify({}) + RS;
+      this.write(this.protocol === "messagepack" ? Buffer.from(answer) : answer);
+    }
+    for (const message of this.decode()) this.dispatch(message);
+  }
+
+  decode() {
+    const out = [];
+    if (this.protocol === "json") {
+      let end;
+      while ((end = this.buffer.indexOf(0x1e)) >= 0) {
+        out.push(JSON.parse(this.buffer.subarray(0, end).toString("utf8")));
+        this.buffer = this.buffer.subarray(end + 1);
+      }
+    } else {
+      for (;;) {
+        let len = 0, shift = 0, i = 0;
+        for (; i < this.buffer.length && i < 5; i++) {
+          const b = this.buffer[i];
+          len |= (b & 0x7f) << shift;
+          shift += 7;
+          if ((b & 0x80) === 0) break;
+        }
+        if (i >= this.buffer.length || this.buffer.length < i + 1 + len) break;
+        out.push(fromMsgpack(msgpack.decode(this.buffer.subarray(i + 1, i + 1 + len))));
+        this.buffer = this.buffer.subarray(i + 1 + len);
+      }
+    }
+    return out;
+  }
+
+  complete(id, result, error) {
+    if (id === undefined || id === null) return;
+    const m = { type: 3, invocationId: id };
+    if (error !== undefined) m.error = error;
+    else if (result !== undefined) m.result = result;
+    this.send(m);
+  }
+
+  dispatch(m) {
+    switch (m.type) {
+      case 1: return this.invoke(m);
+      case 4: return this.stream(m);
+      case 5: {
+        const timer = this.streams.get(m.invocationId);
+        if (timer) { clearInterval(timer); this.streams.delete(m.invocationId); cancelled.push(m.invocationId); }
+        return;
+      }
+      case 6: return;
+      case 7: return this.terminate();
+      default: return;
+    }
+  }
+
+  invoke(m) {
+    const a = m.arguments || [];
+    const id = m.invocationId;
+    switch (m.target) {
+      case "Echo": return this.complete(id, a[0]);
+      case "Add": return this.complete(id, a[0] + a[1]);
+      case "Void": return this.complete(id);
+      case "Fail": return this.complete(id, undefined, String(a[0]));
+      case "Record": this.recorded.push(a[0]); return this.complete(id);
+      case "Recorded": return this.complete(id, this.recorded);
+      case "Header": return this.complete(id, this.headers[String(a[0]).toLowerCase()] ?? null);
+      case "Token": return this.complete(id, this.accessToken);
+      case "Transport": return this.complete(id, this.transport);
+      case "Connections": return this.complete(id, handshakes);
+      case "Cancelled": return this.complete(id, cancelled);
+      case "Tick":
+        for (let i = 0; i < a[1]; i++) this.send({ type: 1, target: "tick", arguments: [a[0], i] });
+        return this.complete(id, a[1]);
+      case "Drop":
+        this.complete(id);
+        return setTimeout(() => this.drop(), 20);
+      case "CloseMe":
+        this.complete(id);
+        this.send({ type: 7, error: "closed by request", allowReconnect: !!a[0] });
+        return setTimeout(() => this.drop(), 20);
+      default:
+        return this.complete(id, undefined, `Unknown hub method '${m.target}'`);
+    }
+  }
+
+  stream(m) {
+    const [n, ms] = m.arguments || [];
+    let i = 0;
+    if (m.target !== "Counter") return this.complete(m.invocationId, undefined, `Unknown stream '${m.target}'`);
+    const timer = setInterval(() => {
+      if (i < n) { this.send({ type: 2, invocationId: m.invocationId, item: i++ }); return; }
+      clearInterval(timer);
+      this.streams.delete(m.invocationId);
+      this.complete(m.invocationId);
+    }, ms);
+    this.streams.set(m.invocationId, timer);
+  }
+
+  // Breaks the transport without a Close message, as a network failure would.
+  drop() {
+    this.closed = true;
+    for (const timer of this.streams.values()) clearInterval(timer);
+    connections.delete(this.token);
+    if (this.ws) this.ws.terminate();
+    if (this.sse) this.sse.destroy();
+    if (this.poll) { this.poll.writeHead(404); this.poll.end(); this.poll = null; }
+  }
+
+  terminate() {
+    this.closed = true;
+    for (const timer of this.streams.values()) clearInterval(timer);
+    connections.delete(this.token);
+    if (this.ws) this.ws.close();
+    if (this.sse) this.sse.end();
+    if (this.poll) { this.poll.writeHead(204); this.poll.end(); this.poll = null; }
+  }
+}
+
+// MessagePack: the hub messages as arrays (HubProtocol.md).
+function toMsgpack(m) {
+  const h = {};
+  switch (m.type) {
+    case 1: return [1, h, m.invocationId ?? null, m.target, m.arguments, m.streamIds || []];
+    case 2: return [2, h, m.invocationId, m.item];
+    case 3:
+      if (m.error !== undefined) return [3, h, m.invocationId, 1, m.error];
+      if (m.result !== undefined) return [3, h, m.invocationId, 3, m.result];
+      return [3, h, m.invocationId, 2];
+    case 6: return [6];
+    case 7: return [7, m.error ?? null, !!m.allowReconnect];
+    default: throw new Error(`no msgpack form for ${m.type}`);
+  }
+}
+
+function fromMsgpack(a) {
+  switch (a[0]) {
+    case 1: return { type: 1, invocationId: a[2] ?? undefined, target: a[3], arguments: a[4], streamIds: a[5] };
+    case 2: return { type: 2, invocationId: a[2], item: a[3] };
+    case 3: return { type: 3, invocationId: a[2], error: a[3] === 1 ? a[4] : undefined, result: a[3] === 3 ? a[4] : undefined };
+    case 4: return { type: 4, invocationId: a[2], target: a[3], arguments: a[4], streamIds: a[5] };
+    case 5: return { type: 5, invocationId: a[2] };
+    case 6: return { type: 6 };
+    case 7: return { type: 7, error: a[1] };
+    default: return { type: a[0] };
+  }
+}
+
+function tokenOf(req) {
+  const auth = req.headers.authorization;
+  if (auth && auth.startsWith("Bearer ")) return auth.slice(7);
+  const url = new URL(req.url, "http://x");
+  return url.searchParams.get("access_token");
+}
+
+// "/auth/hub/negotiate" -> { base: "/auth", hub: true, negotiate: true }
+function route(req) {
+  const url = new URL(req.url, "http://x");
+  const m = url.pathname.match(/^(\/[a-z0-9]+)?\/hub(\/negotiate)?\/?$/);
+  if (!m) return null;
+  return { base: m[1] || "", negotiate: !!m[2], url };
+}
+
+function authorized(r, req) {
+  return r.base !== "/auth" || tokenOf(req) === "secret";
+}
+
+const TRANSPORTS = [
+  { transport: "WebSockets", transferFormats: ["Text", "Binary"] },
+  { transport: "ServerSentEvents", transferFormats: ["Text"] },
+  { transport: "LongPolling", transferFormats: ["Text", "Binary"] },
+];
+
+function negotiate(r, req, res) {
+  const port = server.address().port;
+  if (r.base === "/refuse") return json(res, 200, { error: "refused by test" });
+  if (r.base === "/redirect") return json(res, 200, { url: `http://127.0.0.1:${port}/auth/hub`, accessToken: "secret" });
+  if (!authorized(r, req)) { res.writeHead(401); return res.end(); }
+  const version = r.base === "/v0" ? 0 : Math.min(1, Number(r.url.searchParams.get("negotiateVersion") || 0));
+  const id = crypto.randomUUID();
+  const token = version >= 1 ? crypto.randomUUID() : id;
+  connections.set(token, new Connection(id, token, req, r.base));
+  const body = { connectionId: id, negotiateVersion: version, availableTransports: TRANSPORTS };
+  if (version >= 1) body.connectionToken = token;
+  json(res, 200, body);
+}
+
+function json(res, status, body) {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+const server = http.createServer((req, res) => {
+  const r = route(req);
+  if (!r) { res.writeHead(404); return res.end(); }
+  if (r.negotiate) {
+    if (req.method !== "POST") { res.writeHead(405); return res.end(); }
+    return negotiate(r, req, res);
+  }
+  if (!authorized(r, req)) { res.writeHead(401); return res.end(); }
+  const conn = connections.get(r.url.searchParams.get("id"));
+  if (!conn) { res.writeHead(404); return res.end(); }
+  if (req.method === "POST") {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      res.writeHead(200); res.end();
+      conn.receive(Buffer.concat(chunks));
+    });
+    return;
+  }
+  if (req.method === "DELETE") {
+    conn.terminate();
+    res.writeHead(202); return res.end();
+  }
+  if (req.method !== "GET") { res.writeHead(405); return res.end(); }
+  if ((req.headers.accept || "").includes("text/event-stream")) {
+    conn.transport = "ServerSentEvents";
+    conn.sse = res;
+    res.writeHead(200, { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" });
+    res.write(":\r\n");
+    req.on("close", () => { if (!conn.closed) conn.terminate(); });
+    return;
+  }
+  // Long polling: the first poll is answered at once, later ones are held until data.
+  conn.transport = "LongPolling";
+  conn.polls += 1;
+  if (conn.polls === 1) { res.writeHead(200); return res.end(); }
+  conn.poll = res;
+  res.holdTimer = setTimeout(() => {
+    if (conn.poll === res) { conn.poll = null; res.writeHead(200); res.end(); }
+  }, 5000);
+  conn.flush();
+});
+
+const wss = new WebSocketServer({ noServer: true });
+server.on("upgrade", (req, socket, head) => {
+  const r = route(req);
+  if (!r || r.negotiate || !authorized(r, req)) { socket.end("HTTP/1.1 404 Not Found\r\n\r\n"); return; }
+  const token = r.url.searchParams.get("id");
+  let conn = token && connections.get(token);
+  if (!token) {
+    // Skip negotiation: a connection without id.
+    conn = new Connection(null, crypto.randomUUID(), req, r.base);
+    connections.set(conn.token, conn);
+  }
+  if (!conn) { socket.end("HTTP/1.1 404 Not Found\r\n\r\n"); return; }
+  if (token) conn.headers = Object.assign({}, conn.headers, req.headers);
+  wss.handleUpgrade(req, socket, head, (ws) => {
+    conn.transport = "WebSockets";
+    conn.ws = ws;
+    ws.on("message", (data) => conn.receive(data));
+    ws.on("close", () => { conn.closed = true; connections.delete(conn.token); });
+  });
+});
+
+server.listen(opts.port || 0, "127.0.0.1", () => {
+  process.stdout.write(JSON.stringify({ port: server.address().port }) + "\n");
+});
