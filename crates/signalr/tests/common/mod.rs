@@ -130,3 +130,17 @@ pub async fn connected(
     c.start().await.unwrap();
     c
 }
+
+impl Peer {
+    /// aiosignalr (PyPI) as shipped, hub at `/hub`.
+    pub async fn aiosignalr() -> Peer {
+        let python = peers_dir().join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "peers/.venv is missing: run scripts/setup-peers"
+        );
+        let mut c = Command::new(python);
+        c.arg(peers_dir().join("signalr_aiosignalr.py"));
+        Peer::start(c).await
+    }
+}
