@@ -4,7 +4,9 @@
 // against it in the same test run, on each case our client is run on, so a fixture mistake
 // fails the official client too.
 //
-//   node peers/signalr-hub.js ['{"port":0}']      prints {"port":N} once listening
+//   node peers/signalr-hub.js ['{"port":0,"pingMs":15000}']      prints {"port":N} once listening
+//
+// The hub pings every pingMs (default 15 s, as ASP.NET Core) on WebSockets and SSE.
 //
 // Paths: /hub (the hub); /v0/hub (negotiate version 0: no connectionToken); /auth/hub (needs
 // "Authorization: Bearer secret", or access_token=secret in the query, else 401); /redirect/hub
@@ -18,7 +20,9 @@
 // client, then returns n; Counter(n, ms) streams 0..n-1 one every ms; Cancelled() -> ids of
 // streams the client cancelled; Drop() breaks the transport under the connection (no Close);
 // CloseMe(allowReconnect) sends Close{error:"closed by request", allowReconnect}; Connections()
-// -> how many connections completed a handshake since the server started.
+// -> how many connections completed a handshake since the server started; Pings() -> how many
+// Pings this connection received; Mute() stops every message to this connection, pings included
+// (the client's server timeout must then fire).
 "use strict";
 
 const http = require("http");
@@ -62,6 +66,9 @@ class Connection {
     this.ws = null;
     this.polls = 0;
     this.closed = false;
+    this.muted = false;
+    this.pings = 0;
+    this.pinger = null;
   }
 
   // Raw bytes (or text) to the client, as one frame.
@@ -90,6 +97,7 @@ class Connection {
   }
 
   send(message) {
+    if (this.muted) return;
     if (this.protocol === "messagepack") {
       const body = Buffer.from(msgpack.encode(toMsgpack(message)));
       this.write(Buffer.concat([varint(body.length), body]));
@@ -111,6 +119,8 @@ class Connection {
       }
       this.protocol = hs.protocol;
       handshakes += 1;
+      // Long polling keeps itself alive: no pings there (the transport may be known only later).
+      this.pinger = setInterval(() => { if (this.transport !== "LongPolling") this.send({ type: 6 }); }, opts.pingMs || 15000);
       // The answer goes in the transport's format: a binary frame for MessagePack.
       const answer = JSON.stringify({}) + RS;
       this.write(this.protocol === "messagepack" ? Buffer.from(answer) : answer);
@@ -160,7 +170,7 @@ class Connection {
         if (timer) { clearInterval(timer); this.streams.delete(m.invocationId); cancelled.push(m.invocationId); }
         return;
       }
-      case 6: return;
+      case 6: this.pings += 1; return;
       case 7: return this.terminate();
       default: return;
     }
@@ -181,6 +191,8 @@ class Connection {
       case "Transport": return this.complete(id, this.transport);
       case "Connections": return this.complete(id, handshakes);
       case "Cancelled": return this.complete(id, cancelled);
+      case "Pings": return this.complete(id, this.pings);
+      case "Mute": this.muted = true; return;
       case "Tick":
         for (let i = 0; i < a[1]; i++) this.send({ type: 1, target: "tick", arguments: [a[0], i] });
         return this.complete(id, a[1]);
@@ -212,6 +224,7 @@ class Connection {
   // Breaks the transport without a Close message, as a network failure would.
   drop() {
     this.closed = true;
+    clearInterval(this.pinger);
     for (const timer of this.streams.values()) clearInterval(timer);
     connections.delete(this.token);
     if (this.ws) this.ws.terminate();
@@ -221,6 +234,7 @@ class Connection {
 
   terminate() {
     this.closed = true;
+    clearInterval(this.pinger);
     for (const timer of this.streams.values()) clearInterval(timer);
     connections.delete(this.token);
     if (this.ws) this.ws.close();
@@ -362,7 +376,7 @@ server.on("upgrade", (req, socket, head) => {
     conn.transport = "WebSockets";
     conn.ws = ws;
     ws.on("message", (data) => conn.receive(data));
-    ws.on("close", () => { conn.closed = true; connections.delete(conn.token); });
+    ws.on("close", () => { conn.closed = true; clearInterval(conn.pinger); connections.delete(conn.token); });
   });
 });
 

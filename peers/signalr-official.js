@@ -104,6 +104,22 @@ const cases = {
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
   },
+  async timeout() {
+    // The hub pings every 100 ms (started with pingMs 100); keep-alive 100 ms, server timeout 600 ms.
+    const c = connect("/hub");
+    c.keepAliveIntervalInMilliseconds = 100;
+    c.serverTimeoutInMilliseconds = 600;
+    await c.start();
+    const started = Date.now();
+    // Poll slower than the keep-alive interval: each invocation counts as sending and defers the ping.
+    while ((await c.invoke("Pings")) < 3) await new Promise((r) => setTimeout(r, 250));
+    while (Date.now() - started < 800) await new Promise((r) => setTimeout(r, 50));
+    assert.strictEqual(c.state, signalR.HubConnectionState.Connected);
+    const closed = new Promise((resolve) => c.onclose(resolve));
+    c.send("Mute");
+    const error = await closed;
+    assert.ok(error && /timeout/i.test(error.message), String(error));
+  },
   async skip() {
     const b = new signalR.HubConnectionBuilder()
       .withUrl(opts.base + "/hub", { transport: signalR.HttpTransportType.WebSockets, skipNegotiation: true })

@@ -365,3 +365,52 @@ async fn fallback_follows_the_server_order() {
     );
     c.stop().await;
 }
+
+#[tokio::test]
+async fn keep_alive_and_server_timeout() {
+    let hub = Peer::hub_with(json!({"pingMs": 100})).await;
+    for transport in [TransportKind::WebSockets, TransportKind::ServerSentEvents] {
+        official(&hub.base(), transport, HubProtocol::Json, &["timeout"]).await;
+        let c = builder(&format!("{}/hub", hub.base()), transport, HubProtocol::Json)
+            .with_keep_alive_interval(Duration::from_millis(100))
+            .with_server_timeout(Duration::from_millis(600))
+            .with_automatic_reconnect_delays(vec![Duration::ZERO])
+            .build()
+            .unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        c.on_reconnecting(move |e| {
+            let _ = tx.send(e.map(ToString::to_string));
+        });
+        let started = tokio::time::Instant::now();
+        c.start().await.unwrap();
+        // Our pings reach the hub while we send nothing else...
+        let deadline = started + Duration::from_secs(10);
+        loop {
+            let pings: u64 = c.invoke("Pings", &()).await.unwrap();
+            if pings >= 3 {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "only {pings} pings");
+            // Slower than the keep-alive interval: each invocation counts as sending and defers
+            // the next ping.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        // ...and the hub's pings keep us connected past the server timeout.
+        tokio::time::sleep_until(started + Duration::from_millis(800)).await;
+        assert_eq!(c.state(), HubConnectionState::Connected);
+        assert!(rx.try_recv().is_err());
+        // A hub that goes silent is given up on after the server timeout.
+        c.send("Mute", &()).await.unwrap();
+        let error = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            error
+                .as_deref()
+                .is_some_and(|e| e.contains("server timeout")),
+            "{error:?}"
+        );
+        c.stop().await;
+    }
+}

@@ -60,12 +60,18 @@ impl Peer {
 
     /// The Node hub fixture.
     pub async fn hub() -> Peer {
+        Peer::hub_with(serde_json::json!({})).await
+    }
+
+    /// The Node hub fixture with options (`{"pingMs":N}`).
+    pub async fn hub_with(opts: serde_json::Value) -> Peer {
         assert!(
             peers_dir().join("node_modules/@microsoft/signalr").exists(),
             "peers/node_modules is missing: run scripts/setup-peers"
         );
         let mut c = Command::new("node");
-        c.arg(peers_dir().join("signalr-hub.js"));
+        c.arg(peers_dir().join("signalr-hub.js"))
+            .arg(opts.to_string());
         Peer::start(c).await
     }
 
