@@ -22,7 +22,8 @@
 // CloseMe(allowReconnect) sends Close{error:"closed by request", allowReconnect}; Connections()
 // -> how many connections completed a handshake since the server started; Pings() -> how many
 // Pings this connection received; Mute() stops every message to this connection, pings included
-// (the client's server timeout must then fire).
+// (the client's server timeout must then fire); Sum(stream) adds the items of a client-to-server
+// stream and returns the total when the stream completes (an error if it completes with one).
 "use strict";
 
 const http = require("http");
@@ -69,6 +70,7 @@ class Connection {
     this.muted = false;
     this.pings = 0;
     this.pinger = null;
+    this.uploads = new Map(); // stream id -> { invocationId, sum }
   }
 
   // Raw bytes (or text) to the client, as one frame.
@@ -170,6 +172,17 @@ class Connection {
         if (timer) { clearInterval(timer); this.streams.delete(m.invocationId); cancelled.push(m.invocationId); }
         return;
       }
+      case 2: {
+        const upload = this.uploads.get(m.invocationId);
+        if (upload) upload.sum += m.item;
+        return;
+      }
+      case 3: {
+        const upload = this.uploads.get(m.invocationId);
+        if (!upload) return;
+        this.uploads.delete(m.invocationId);
+        return this.complete(upload.invocationId, m.error === undefined ? upload.sum : undefined, m.error);
+      }
       case 6: this.pings += 1; return;
       case 7: return this.terminate();
       default: return;
@@ -192,6 +205,10 @@ class Connection {
       case "Connections": return this.complete(id, handshakes);
       case "Cancelled": return this.complete(id, cancelled);
       case "Pings": return this.complete(id, this.pings);
+      case "Sum":
+        if (!m.streamIds || m.streamIds.length !== 1) return this.complete(id, undefined, "Sum needs one stream");
+        this.uploads.set(m.streamIds[0], { invocationId: id, sum: 0 });
+        return;
       case "Mute": this.muted = true; return;
       case "Tick":
         for (let i = 0; i < a[1]; i++) this.send({ type: 1, target: "tick", arguments: [a[0], i] });

@@ -104,6 +104,17 @@ const cases = {
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
   },
+  async upload() {
+    await withConnection("/hub", {}, async (c) => {
+      const subject = new signalR.Subject();
+      const total = c.invoke("Sum", subject);
+      subject.next(1);
+      subject.next(2);
+      subject.next(39);
+      subject.complete();
+      assert.strictEqual(await total, 42);
+    });
+  },
   async timeout() {
     // The hub pings every 100 ms (started with pingMs 100); keep-alive 100 ms, server timeout 600 ms.
     const c = connect("/hub");

@@ -555,6 +555,105 @@ impl HubConnection {
         rx.await.map_err(|_| HubError::ConnectionStopped)?
     }
 
+    /// Invokes `target` with a client-to-server stream (the hub method's stream parameter) and
+    /// waits for its Completion. The items are sent as they come; the stream's end is sent as a
+    /// Completion of the stream, after which the hub method may return.
+    pub async fn invoke_with_stream<R, A, S>(
+        &self,
+        target: &str,
+        args: &A,
+        upload: S,
+    ) -> Result<R, HubError>
+    where
+        R: DeserializeOwned,
+        A: Serialize + ?Sized,
+        S: Stream + Send + 'static,
+        S::Item: Serialize + Send,
+    {
+        let arguments = self.arguments(args)?;
+        let id = self.next_invocation_id();
+        let stream_id = self.next_invocation_id();
+        let (tx, rx) = oneshot::channel();
+        lock(&self.shared.pending).insert(id.clone(), Pending::Invoke(tx));
+        let sent = self
+            .send_message(HubMessage::Invocation(Invocation {
+                invocation_id: Some(id.clone()),
+                target: target.to_owned(),
+                arguments,
+                stream_ids: vec![stream_id.clone()],
+                ..Invocation::default()
+            }))
+            .await;
+        if let Err(e) = sent {
+            lock(&self.shared.pending).remove(&id);
+            return Err(e);
+        }
+        tokio::spawn(self.clone().pump(stream_id, upload));
+        let result = rx.await.map_err(|_| HubError::ConnectionStopped)??;
+        Ok(result.unwrap_or_else(Value::json_null).deserialize()?)
+    }
+
+    /// Like [`HubConnection::invoke_with_stream`], without waiting for a reply.
+    pub async fn send_with_stream<A, S>(
+        &self,
+        target: &str,
+        args: &A,
+        upload: S,
+    ) -> Result<(), HubError>
+    where
+        A: Serialize + ?Sized,
+        S: Stream + Send + 'static,
+        S::Item: Serialize + Send,
+    {
+        let arguments = self.arguments(args)?;
+        let stream_id = self.next_invocation_id();
+        self.send_message(HubMessage::Invocation(Invocation {
+            target: target.to_owned(),
+            arguments,
+            stream_ids: vec![stream_id.clone()],
+            ..Invocation::default()
+        }))
+        .await?;
+        tokio::spawn(self.clone().pump(stream_id, upload));
+        Ok(())
+    }
+
+    /// Sends the items of `upload` as StreamItems of `stream_id`, then its Completion (with an
+    /// error if an item cannot be serialized).
+    async fn pump<S>(self, stream_id: String, upload: S)
+    where
+        S: Stream + Send + 'static,
+        S::Item: Serialize + Send,
+    {
+        let mut upload = std::pin::pin!(upload);
+        let protocol = self.shared.config.protocol;
+        let mut outcome = Outcome::Void;
+        while let Some(item) = std::future::poll_fn(|cx| upload.as_mut().poll_next(cx)).await {
+            let item = match protocol.value(&item) {
+                Ok(item) => item,
+                Err(e) => {
+                    outcome = Outcome::Error(e.to_string());
+                    break;
+                }
+            };
+            let message = HubMessage::StreamItem(sio_signalr_proto::StreamItem {
+                headers: Headers::new(),
+                invocation_id: stream_id.clone(),
+                item,
+            });
+            if self.send_message(message).await.is_err() {
+                return;
+            }
+        }
+        let _ = self
+            .send_message(HubMessage::Completion(Completion {
+                headers: Headers::new(),
+                invocation_id: Some(stream_id),
+                outcome,
+            }))
+            .await;
+    }
+
     /// Starts the server-to-client stream `target`: its items as `T`, ending with the stream's
     /// Completion. Dropping the stream cancels it on the server.
     pub async fn stream<T: DeserializeOwned, A: Serialize + ?Sized>(

@@ -260,6 +260,17 @@ async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case:
             // allowReconnect false: closed for good, even with automatic reconnect on.
             assert_eq!(c.state(), HubConnectionState::Disconnected);
         }
+        "upload" => {
+            let c = connected(&hub, transport, protocol).await;
+            let items = futures_util::stream::iter([1, 2, 39]);
+            assert_eq!(
+                c.invoke_with_stream::<i64, _, _>("Sum", &(), items)
+                    .await
+                    .unwrap(),
+                42
+            );
+            c.stop().await;
+        }
         other => panic!("no case {other}"),
     }
 }
