@@ -24,6 +24,13 @@
 // Pings this connection received; Mute() stops every message to this connection, pings included
 // (the client's server timeout must then fire); Sum(stream) adds the items of a client-to-server
 // stream and returns the total when the stream completes (an error if it completes with one).
+//
+// Stateful reconnect (negotiate with useStatefulReconnect=true, WebSockets): both sides number
+// messages of types 1-5 from 1; the hub keeps what it sent until the client's Ack, Acks what it
+// got (100 ms after the first unacknowledged one), keeps a dropped connection, and on a new
+// WebSocket with the same id sends Sequence{first unacked} and resends; it ignores the client
+// until the client's Sequence, and drops duplicates. DropThenEcho(x) breaks the WebSocket, then
+// answers x while no socket is attached (the answer waits in the buffer).
 "use strict";
 
 const http = require("http");
@@ -71,6 +78,15 @@ class Connection {
     this.pings = 0;
     this.pinger = null;
     this.uploads = new Map(); // stream id -> { invocationId, sum }
+    // stateful reconnect
+    this.stateful = false;
+    this.detached = false;
+    this.sendCount = 0;
+    this.sent = []; // { id, frame } not yet acknowledged
+    this.nextReceiving = 1;
+    this.latestReceived = 0;
+    this.waitForSequence = false;
+    this.ackTimer = null;
   }
 
   // Raw bytes (or text) to the client, as one frame.
@@ -98,13 +114,55 @@ class Connection {
     }
   }
 
-  send(message) {
-    if (this.muted) return;
+  frameOf(message) {
     if (this.protocol === "messagepack") {
       const body = Buffer.from(msgpack.encode(toMsgpack(message)));
-      this.write(Buffer.concat([varint(body.length), body]));
-    } else {
-      this.write(JSON.stringify(message) + RS);
+      return Buffer.concat([varint(body.length), body]);
+    }
+    return JSON.stringify(message) + RS;
+  }
+
+  send(message) {
+    if (this.muted) return;
+    const frame = this.frameOf(message);
+    if (this.stateful && message.type >= 1 && message.type <= 5) {
+      this.sendCount += 1;
+      this.sent.push({ id: this.sendCount, frame });
+      if (this.detached) return;
+    }
+    this.write(frame);
+  }
+
+  // Stateful reconnect bookkeeping of a received message; false: ignore it.
+  sequenced(m) {
+    if (!this.stateful) return true;
+    if (this.waitForSequence) {
+      if (m.type !== 9) return false;
+      this.waitForSequence = false;
+    }
+    if (m.type === 9) { this.nextReceiving = m.sequenceId; return false; }
+    if (m.type === 8) { this.sent = this.sent.filter((e) => e.id > m.sequenceId); return false; }
+    if (m.type < 1 || m.type > 5) return true;
+    const id = this.nextReceiving++;
+    if (id <= this.latestReceived) return false; // a resent duplicate
+    this.latestReceived = id;
+    if (!this.ackTimer) {
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = null;
+        if (!this.detached) this.write(this.frameOf({ type: 8, sequenceId: this.latestReceived }));
+      }, 100);
+    }
+    return true;
+  }
+
+  attach(ws) {
+    const resuming = this.stateful && this.detached;
+    this.ws = ws;
+    this.detached = false;
+    if (resuming) {
+      this.waitForSequence = true;
+      this.write(this.frameOf({ type: 9, sequenceId: this.sent.length ? this.sent[0].id : this.sendCount + 1 }));
+      for (const e of this.sent) this.write(e.frame);
     }
   }
 
@@ -164,6 +222,7 @@ class Connection {
   }
 
   dispatch(m) {
+    if (!this.sequenced(m)) return;
     switch (m.type) {
       case 1: return this.invoke(m);
       case 4: return this.stream(m);
@@ -205,6 +264,10 @@ class Connection {
       case "Connections": return this.complete(id, handshakes);
       case "Cancelled": return this.complete(id, cancelled);
       case "Pings": return this.complete(id, this.pings);
+      case "Stateful": return this.complete(id, this.stateful);
+      case "DropThenEcho":
+        this.ws.terminate();
+        return setTimeout(() => this.complete(id, a[0]), 50);
       case "Sum":
         if (!m.streamIds || m.streamIds.length !== 1) return this.complete(id, undefined, "Sum needs one stream");
         this.uploads.set(m.streamIds[0], { invocationId: id, sum: 0 });
@@ -272,6 +335,8 @@ function toMsgpack(m) {
       return [3, h, m.invocationId, 2];
     case 6: return [6];
     case 7: return [7, m.error ?? null, !!m.allowReconnect];
+    case 8: return [8, m.sequenceId];
+    case 9: return [9, m.sequenceId];
     default: throw new Error(`no msgpack form for ${m.type}`);
   }
 }
@@ -285,6 +350,8 @@ function fromMsgpack(a) {
     case 5: return { type: 5, invocationId: a[2] };
     case 6: return { type: 6 };
     case 7: return { type: 7, error: a[1] };
+    case 8: return { type: 8, sequenceId: a[1] };
+    case 9: return { type: 9, sequenceId: a[1] };
     default: return { type: a[0] };
   }
 }
@@ -322,9 +389,12 @@ function negotiate(r, req, res) {
   const version = r.base === "/v0" ? 0 : Math.min(1, Number(r.url.searchParams.get("negotiateVersion") || 0));
   const id = crypto.randomUUID();
   const token = version >= 1 ? crypto.randomUUID() : id;
-  connections.set(token, new Connection(id, token, req, r.base));
+  const conn = new Connection(id, token, req, r.base);
+  conn.stateful = r.url.searchParams.get("useStatefulReconnect") === "true";
+  connections.set(token, conn);
   const body = { connectionId: id, negotiateVersion: version, availableTransports: TRANSPORTS };
   if (version >= 1) body.connectionToken = token;
+  if (conn.stateful) body.useStatefulReconnect = true;
   json(res, 200, body);
 }
 
@@ -389,11 +459,23 @@ server.on("upgrade", (req, socket, head) => {
   }
   if (!conn) { socket.end("HTTP/1.1 404 Not Found\r\n\r\n"); return; }
   if (token) conn.headers = Object.assign({}, conn.headers, req.headers);
+  if (conn.ws && !conn.detached) { socket.end("HTTP/1.1 409 Conflict\r\n\r\n"); return; }
   wss.handleUpgrade(req, socket, head, (ws) => {
     conn.transport = "WebSockets";
-    conn.ws = ws;
-    ws.on("message", (data) => conn.receive(data));
-    ws.on("close", () => { conn.closed = true; clearInterval(conn.pinger); connections.delete(conn.token); });
+    conn.attach(ws);
+    ws.on("message", (data) => { if (conn.ws === ws) conn.receive(data); });
+    ws.on("close", () => {
+      if (conn.ws !== ws) return;
+      if (conn.stateful && !conn.closed) {
+        // Kept for a stateful reconnect: the buffer waits for the next socket.
+        conn.detached = true;
+        conn.waitForSequence = true;
+        return;
+      }
+      conn.closed = true;
+      clearInterval(conn.pinger);
+      connections.delete(conn.token);
+    });
   });
 });
 

@@ -20,6 +20,7 @@ function connect(path, extra = {}) {
     .configureLogging(signalR.LogLevel.None);
   if (opts.protocol === "messagepack") builder.withHubProtocol(new MessagePackHubProtocol());
   if (extra.reconnect) builder.withAutomaticReconnect(extra.reconnect);
+  if (extra.stateful) builder.withStatefulReconnect();
   return builder.build();
 }
 
@@ -103,6 +104,18 @@ const cases = {
     await c.invoke("CloseMe", false);
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
+  },
+  async stateful() {
+    const c = connect("/hub", { stateful: true });
+    await c.start();
+    const id = c.connectionId;
+    assert.strictEqual(await c.invoke("Stateful"), true);
+    const before = await c.invoke("Connections");
+    // The answer is sent while no socket is attached; it arrives after the reconnect.
+    assert.strictEqual(await c.invoke("DropThenEcho", "kept"), "kept");
+    assert.strictEqual(c.connectionId, id);
+    assert.strictEqual(await c.invoke("Connections"), before);
+    await c.stop();
   },
   async upload() {
     await withConnection("/hub", {}, async (c) => {

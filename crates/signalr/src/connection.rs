@@ -89,6 +89,8 @@ struct Config {
     keep_alive_interval: Duration,
     server_timeout: Duration,
     max_message_len: usize,
+    stateful_reconnect: bool,
+    stateful_buffer_size: usize,
     tls: Arc<ClientConfig>,
     http: Http,
 }
@@ -105,6 +107,8 @@ pub struct HubConnectionBuilder {
     keep_alive_interval: Duration,
     server_timeout: Duration,
     max_message_len: usize,
+    stateful_reconnect: bool,
+    stateful_buffer_size: usize,
     tls: Option<Arc<ClientConfig>>,
 }
 
@@ -141,6 +145,8 @@ impl HubConnectionBuilder {
             keep_alive_interval: Duration::from_secs(15),
             server_timeout: Duration::from_secs(30),
             max_message_len: DEFAULT_MAX_MESSAGE_LEN,
+            stateful_reconnect: false,
+            stateful_buffer_size: 100_000,
             tls: None,
         }
     }
@@ -226,6 +232,21 @@ impl HubConnectionBuilder {
         self
     }
 
+    /// Asks for stateful reconnect: when the server agrees (WebSockets only), a dropped socket
+    /// is reopened on the same connection and unacknowledged messages are resent both ways,
+    /// without a new connection id or lost messages.
+    pub fn with_stateful_reconnect(mut self) -> Self {
+        self.stateful_reconnect = true;
+        self
+    }
+
+    /// Bytes of unacknowledged messages kept for stateful reconnect (default 100 000); sends
+    /// wait while the buffer is full.
+    pub fn with_stateful_reconnect_buffer_size(mut self, bytes: usize) -> Self {
+        self.stateful_buffer_size = bytes;
+        self
+    }
+
     /// TLS settings for `https`/`wss` (default: the webpki root certificates).
     pub fn with_tls_config(mut self, tls: Arc<ClientConfig>) -> Self {
         self.tls = Some(tls);
@@ -275,6 +296,8 @@ impl HubConnectionBuilder {
             keep_alive_interval: self.keep_alive_interval,
             server_timeout: self.server_timeout,
             max_message_len: self.max_message_len,
+            stateful_reconnect: self.stateful_reconnect,
+            stateful_buffer_size: self.stateful_buffer_size,
             http: Http::new(tls.clone(), headers),
             tls,
         };
@@ -780,6 +803,11 @@ impl Stream for HubEvents {
 struct Opened {
     transport: Transport,
     connection_id: Option<String>,
+    /// Where the transport was opened, with its token: a stateful reconnect reopens it there.
+    url: String,
+    token: Option<String>,
+    /// Stateful reconnect was negotiated.
+    stateful: bool,
     /// Bytes after the handshake answer in its frame: the first hub messages.
     leftover: Bytes,
 }
@@ -799,7 +827,7 @@ async fn negotiate(
     mut access_token: Option<String>,
 ) -> Result<(Negotiation, String, Option<String>), HubError> {
     for _ in 0..=MAX_REDIRECTS {
-        let (negotiate, _) = negotiate_url(&url, false);
+        let (negotiate, _) = negotiate_url(&url, config.stateful_reconnect);
         let (status, body) = config
             .http
             .fetch(
@@ -849,7 +877,7 @@ async fn open(config: &Config) -> Result<Opened, HubError> {
         };
         Transport::connect(kind, c)
     };
-    let (transport, connection_id, url) = if config.skip_negotiation {
+    let (transport, connection_id, url, token, stateful) = if config.skip_negotiation {
         if !config.transports.contains(&TransportKind::WebSockets) {
             return Err(HubError::NoTransport(Vec::new()));
         }
@@ -860,7 +888,7 @@ async fn open(config: &Config) -> Result<Opened, HubError> {
         )
         .await
         .map_err(|e| HubError::NoTransport(vec![(TransportKind::WebSockets, e.to_string())]))?;
-        (transport, None, config.url.clone())
+        (transport, None, config.url.clone(), access_token, false)
     } else {
         let mut failures = Vec::new();
         let mut negotiated = Some(negotiate(config, config.url.clone(), access_token).await?);
@@ -879,7 +907,8 @@ async fn open(config: &Config) -> Result<Opened, HubError> {
             let target = connect_url(&url, n.url_id());
             match connect(&target, token.as_deref(), kind).await {
                 Ok(transport) => {
-                    opened = Some((transport, n.connection_id, target));
+                    let stateful = n.use_stateful_reconnect && kind == TransportKind::WebSockets;
+                    opened = Some((transport, n.connection_id, target, token, stateful));
                     break;
                 }
                 Err(e) => {
@@ -891,17 +920,21 @@ async fn open(config: &Config) -> Result<Opened, HubError> {
         opened.ok_or(HubError::NoTransport(failures))?
     };
     tracing::debug!(url = %url, transport = transport.kind.name(), "transport open");
-    handshake(config, transport, connection_id).await
+    let mut opened = handshake(config, transport, stateful).await?;
+    opened.connection_id = connection_id;
+    opened.url = url;
+    opened.token = token;
+    Ok(opened)
 }
 
 async fn handshake(
     config: &Config,
     mut transport: Transport,
-    connection_id: Option<String>,
+    stateful: bool,
 ) -> Result<Opened, HubError> {
     let protocol = config.protocol;
     let mut request = Vec::new();
-    encode_handshake_request(protocol.name(), protocol.version(false), &mut request);
+    encode_handshake_request(protocol.name(), protocol.version(stateful), &mut request);
     transport.send(request).await?;
     let mut buffer: Vec<u8> = Vec::new();
     let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
@@ -933,7 +966,10 @@ async fn handshake(
                 let leftover = Bytes::from(buffer).slice(used..);
                 let mut opened = Opened {
                     transport,
-                    connection_id,
+                    connection_id: None,
+                    url: String::new(),
+                    token: None,
+                    stateful,
                     leftover,
                 };
                 if !opened.transport.inherent_keep_alive() {
@@ -955,6 +991,8 @@ struct Ended {
     error: Option<HubError>,
     by_user: bool,
     reconnect_allowed: bool,
+    /// The transport broke under a healthy connection: stateful reconnect may resume it.
+    resumable: bool,
 }
 
 impl Ended {
@@ -963,8 +1001,143 @@ impl Ended {
             error: Some(error),
             by_user: false,
             reconnect_allowed: true,
+            resumable: false,
         }
     }
+
+    fn broken(error: HubError) -> Self {
+        Self {
+            resumable: true,
+            ..Self::lost(error)
+        }
+    }
+}
+
+/// Stateful reconnect bookkeeping (the official client's `MessageBuffer`): messages of types 1
+/// to 5 are numbered from 1 both ways; what was sent stays buffered until the server's Ack;
+/// received ones are acknowledged at most once a second, and after a resume the duplicates the
+/// server resends are dropped.
+struct Sequencing {
+    limit: usize,
+    sent_count: u64,
+    unacked: std::collections::VecDeque<(u64, Vec<u8>)>,
+    unacked_bytes: usize,
+    next_receiving: u64,
+    latest_received: u64,
+    wait_for_sequence: bool,
+    ack_due: Option<Instant>,
+}
+
+impl Sequencing {
+    fn new(limit: usize) -> Self {
+        Self {
+            limit,
+            sent_count: 0,
+            unacked: std::collections::VecDeque::new(),
+            unacked_bytes: 0,
+            next_receiving: 1,
+            latest_received: 0,
+            wait_for_sequence: false,
+            ack_due: None,
+        }
+    }
+
+    fn is_full(&self) -> bool {
+        self.unacked_bytes >= self.limit
+    }
+
+    fn sent(&mut self, frame: &[u8]) {
+        self.sent_count += 1;
+        self.unacked_bytes += frame.len();
+        self.unacked.push_back((self.sent_count, frame.to_vec()));
+    }
+
+    /// Whether a received message is to be handled.
+    fn received(&mut self, message: &HubMessage) -> Result<bool, HubError> {
+        if self.wait_for_sequence {
+            if !matches!(message, HubMessage::Sequence { .. }) {
+                return Ok(false);
+            }
+            self.wait_for_sequence = false;
+        }
+        match message {
+            HubMessage::Sequence { sequence_id } => {
+                if *sequence_id > self.next_receiving {
+                    return Err(HubError::TransportClosed(
+                        "the server's Sequence is beyond the messages received".into(),
+                    ));
+                }
+                self.next_receiving = *sequence_id;
+                Ok(false)
+            }
+            HubMessage::Ack { sequence_id } => {
+                while let Some((id, frame)) = self.unacked.front() {
+                    if id > sequence_id {
+                        break;
+                    }
+                    self.unacked_bytes -= frame.len();
+                    self.unacked.pop_front();
+                }
+                Ok(false)
+            }
+            m if m.is_sequenced() => {
+                let id = self.next_receiving;
+                self.next_receiving += 1;
+                if id <= self.latest_received {
+                    return Ok(false);
+                }
+                self.latest_received = id;
+                if self.ack_due.is_none() {
+                    self.ack_due = Some(Instant::now() + Duration::from_secs(1));
+                }
+                Ok(true)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// The frames that restart a resumed transport: Sequence, then every unacknowledged message.
+    fn resume(&mut self, protocol: HubProtocol) -> Result<Vec<Vec<u8>>, HubError> {
+        self.wait_for_sequence = true;
+        self.ack_due = None;
+        let first = self
+            .unacked
+            .front()
+            .map_or(self.sent_count + 1, |(id, _)| *id);
+        let mut sequence = Vec::new();
+        protocol.encode(&HubMessage::Sequence { sequence_id: first }, &mut sequence)?;
+        let mut frames = vec![sequence];
+        frames.extend(self.unacked.iter().map(|(_, frame)| frame.clone()));
+        Ok(frames)
+    }
+}
+
+/// Reopens the WebSocket of a stateful connection at the same URL (no negotiate, no handshake)
+/// and resends what the server has not acknowledged.
+async fn resume(
+    shared: &Shared,
+    opened: &Opened,
+    sequencing: &mut Sequencing,
+) -> Result<Transport, HubError> {
+    let config = &shared.config;
+    let connect = Connect {
+        http: &config.http,
+        tls: &config.tls,
+        url: opened.url.clone(),
+        token: opened.token.clone(),
+        format: config.protocol.transfer_format(),
+        max_message_len: config.max_message_len,
+    };
+    let mut transport = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        Transport::connect(TransportKind::WebSockets, connect),
+    )
+    .await
+    .map_err(|_| HubError::WebSocket("stateful reconnect timed out".into()))??;
+    for frame in sequencing.resume(config.protocol)? {
+        transport.send(frame).await?;
+    }
+    Ok(transport)
 }
 
 impl Shared {
@@ -1011,9 +1184,36 @@ async fn drive(
     mut commands: mpsc::UnboundedReceiver<Command>,
 ) {
     let mut opened = opened;
+    let mut sequencing = opened
+        .stateful
+        .then(|| Sequencing::new(shared.config.stateful_buffer_size));
     loop {
         let leftover = std::mem::take(&mut opened.leftover);
-        let ended = run(&shared, &mut opened.transport, leftover, &mut commands).await;
+        let ended = run(
+            &shared,
+            &mut opened.transport,
+            leftover,
+            &mut commands,
+            sequencing.as_mut(),
+        )
+        .await;
+        if ended.resumable
+            && let Some(seq) = sequencing.as_mut()
+        {
+            tracing::debug!(error = ?ended.error, "resuming the stateful connection");
+            match until_stopped(resume(&shared, &opened, seq), &mut commands).await {
+                None => {
+                    shared.finish(None);
+                    return;
+                }
+                Some(Ok(transport)) => {
+                    // Same connection, same pending invocations: nothing to tell the application.
+                    opened.transport = transport;
+                    continue;
+                }
+                Some(Err(e)) => tracing::debug!(error = %e, "stateful reconnect failed"),
+            }
+        }
         opened.transport.stop().await;
         let lost = ended.error.as_ref().map_or_else(
             || HubError::ConnectionStopped,
@@ -1078,6 +1278,9 @@ async fn drive(
             return;
         };
         opened = reopened;
+        sequencing = opened
+            .stateful
+            .then(|| Sequencing::new(shared.config.stateful_buffer_size));
         {
             let mut status = lock(&shared.status);
             status.connection_id = opened.connection_id.clone();
@@ -1114,14 +1317,43 @@ async fn until_stopped<F: Future>(
     }
 }
 
+/// Encodes and sends one message; with stateful reconnect a numbered message is buffered first,
+/// so it is resent after a resume even when this send fails.
 async fn write(
     shared: &Shared,
     transport: &mut Transport,
     message: &HubMessage,
+    seq: Option<&mut Sequencing>,
 ) -> Result<(), HubError> {
     let mut frame = Vec::new();
     shared.config.protocol.encode(message, &mut frame)?;
+    if let Some(seq) = seq
+        && message.is_sequenced()
+    {
+        seq.sent(&frame);
+    }
     transport.send(frame).await
+}
+
+type Parked =
+    std::collections::VecDeque<(HubMessage, Option<oneshot::Sender<Result<(), HubError>>>)>;
+
+/// Sends a message for the application: `Some` when the transport broke.
+async fn send_for_application(
+    shared: &Shared,
+    transport: &mut Transport,
+    message: HubMessage,
+    done: Option<oneshot::Sender<Result<(), HubError>>>,
+    seq: Option<&mut Sequencing>,
+) -> Option<Ended> {
+    let buffered = seq.is_some() && message.is_sequenced();
+    let result = write(shared, transport, &message, seq).await;
+    let failed = result.as_ref().err().map(ToString::to_string);
+    if let Some(done) = done {
+        // A buffered message will be resent after the resume: for the application it is sent.
+        let _ = done.send(if buffered { Ok(()) } else { result });
+    }
+    failed.map(|e| Ended::broken(HubError::TransportClosed(e)))
 }
 
 async fn run(
@@ -1129,63 +1361,95 @@ async fn run(
     transport: &mut Transport,
     leftover: Bytes,
     commands: &mut mpsc::UnboundedReceiver<Command>,
+    mut seq: Option<&mut Sequencing>,
 ) -> Ended {
     let config = &shared.config;
     let watched = !transport.inherent_keep_alive();
     let mut last_sent = Instant::now();
     let mut last_received = Instant::now();
+    // Sends that wait for room in a full stateful-reconnect buffer.
+    let mut parked = Parked::new();
     if !leftover.is_empty()
-        && let Some(ended) = handle_frame(shared, transport, &leftover).await
+        && let Some(ended) = handle_frame(shared, transport, &leftover, seq.as_deref_mut()).await
     {
         return ended;
     }
     loop {
+        while seq.as_deref().is_none_or(|s| !s.is_full())
+            && let Some((message, done)) = parked.pop_front()
+        {
+            if let Some(ended) =
+                send_for_application(shared, transport, message, done, seq.as_deref_mut()).await
+            {
+                return ended;
+            }
+            last_sent = Instant::now();
+        }
         let ping_at = last_sent + config.keep_alive_interval;
         let timeout_at = last_received + config.server_timeout;
+        let ack_at = seq.as_deref().and_then(|s| s.ack_due);
         tokio::select! {
             command = commands.recv() => match command {
                 None | Some(Command::Stop) => {
-                    return Ended { error: None, by_user: true, reconnect_allowed: false };
+                    for (_, done) in parked.drain(..) {
+                        if let Some(done) = done {
+                            let _ = done.send(Err(HubError::ConnectionStopped));
+                        }
+                    }
+                    return Ended { error: None, by_user: true, reconnect_allowed: false, resumable: false };
                 }
                 Some(Command::Send { message, done }) => {
-                    let result = write(shared, transport, &message).await;
+                    if seq.as_deref().is_some_and(Sequencing::is_full) || !parked.is_empty() {
+                        parked.push_back((message, done));
+                        continue;
+                    }
+                    if let Some(ended) = send_for_application(shared, transport, message, done, seq.as_deref_mut()).await {
+                        return ended;
+                    }
                     last_sent = Instant::now();
-                    let failed = result.as_ref().err().map(ToString::to_string);
-                    if let Some(done) = done {
-                        let _ = done.send(result);
-                    }
-                    if let Some(e) = failed {
-                        return Ended::lost(HubError::TransportClosed(e));
-                    }
                 }
             },
             event = transport.events.recv() => match event {
                 Some(TransportEvent::Frame(frame)) => {
                     last_received = Instant::now();
-                    if let Some(ended) = handle_frame(shared, transport, &frame).await {
+                    if let Some(ended) = handle_frame(shared, transport, &frame, seq.as_deref_mut()).await {
                         return ended;
                     }
                 }
                 Some(TransportEvent::Closed(reason)) => {
-                    return Ended::lost(HubError::TransportClosed(reason.unwrap_or_else(|| "closed by the server".into())));
+                    return Ended::broken(HubError::TransportClosed(reason.unwrap_or_else(|| "closed by the server".into())));
                 }
-                None => return Ended::lost(HubError::TransportClosed("ended".into())),
+                None => return Ended::broken(HubError::TransportClosed("ended".into())),
             },
             _ = tokio::time::sleep_until(ping_at), if watched => {
-                if let Err(e) = write(shared, transport, &HubMessage::Ping).await {
-                    return Ended::lost(e);
+                if let Err(e) = write(shared, transport, &HubMessage::Ping, None).await {
+                    return Ended::broken(e);
                 }
                 last_sent = Instant::now();
             }
             _ = tokio::time::sleep_until(timeout_at), if watched => {
                 return Ended::lost(HubError::ServerTimeout(config.server_timeout));
             }
+            _ = tokio::time::sleep_until(ack_at.unwrap_or(timeout_at)), if ack_at.is_some() => {
+                if let Some(s) = seq.as_deref_mut() {
+                    s.ack_due = None;
+                    let ack = HubMessage::Ack { sequence_id: s.latest_received };
+                    if let Err(e) = write(shared, transport, &ack, None).await {
+                        return Ended::broken(e);
+                    }
+                }
+            }
         }
     }
 }
 
 /// Handles the messages of one frame; `Some` when the connection ends.
-async fn handle_frame(shared: &Shared, transport: &mut Transport, frame: &[u8]) -> Option<Ended> {
+async fn handle_frame(
+    shared: &Shared,
+    transport: &mut Transport,
+    frame: &[u8],
+    mut seq: Option<&mut Sequencing>,
+) -> Option<Ended> {
     let protocol = shared.config.protocol;
     let messages: Vec<_> = protocol
         .decode_frame(frame, shared.config.max_message_len)
@@ -1198,6 +1462,13 @@ async fn handle_frame(shared: &Shared, transport: &mut Transport, frame: &[u8]) 
                 return Some(Ended::lost(HubError::Protocol(e)));
             }
         };
+        if let Some(seq) = seq.as_deref_mut() {
+            match seq.received(&message) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => return Some(Ended::lost(e)),
+            }
+        }
         match message {
             HubMessage::Invocation(call) => {
                 let answer_id = call.invocation_id.clone();
@@ -1221,8 +1492,9 @@ async fn handle_frame(shared: &Shared, transport: &mut Transport, frame: &[u8]) 
                         invocation_id: Some(id),
                         outcome: Outcome::Error("Client didn't provide a result.".into()),
                     });
-                    if let Err(e) = write(shared, transport, &completion).await {
-                        return Some(Ended::lost(e));
+                    if let Err(e) = write(shared, transport, &completion, seq.as_deref_mut()).await
+                    {
+                        return Some(Ended::broken(e));
                     }
                 }
             }
@@ -1266,6 +1538,7 @@ async fn handle_frame(shared: &Shared, transport: &mut Transport, frame: &[u8]) 
                     error: error.map(|e| HubError::ServerClosed(Some(e))),
                     by_user: false,
                     reconnect_allowed: allow_reconnect,
+                    resumable: false,
                 });
             }
             HubMessage::Ping => {}
@@ -1273,4 +1546,67 @@ async fn handle_frame(shared: &Shared, transport: &mut Transport, frame: &[u8]) 
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn item(id: &str) -> HubMessage {
+        HubMessage::StreamItem(sio_signalr_proto::StreamItem {
+            headers: Headers::new(),
+            invocation_id: id.to_owned(),
+            item: Value::json_null(),
+        })
+    }
+
+    #[test]
+    fn sequencing_drops_resent_duplicates_and_refuses_a_sequence_ahead() {
+        let mut seq = Sequencing::new(100);
+        assert!(seq.received(&item("a")).unwrap());
+        assert!(seq.received(&item("b")).unwrap());
+        assert!(seq.received(&HubMessage::Ping).unwrap());
+        // After a resume: nothing counts until the server's Sequence.
+        seq.resume(HubProtocol::Json).unwrap();
+        assert!(!seq.received(&item("ignored")).unwrap());
+        assert!(
+            !seq.received(&HubMessage::Sequence { sequence_id: 2 })
+                .unwrap()
+        );
+        // Message 2 was seen: a duplicate; message 3 is new.
+        assert!(!seq.received(&item("b")).unwrap());
+        assert!(seq.received(&item("c")).unwrap());
+        assert_eq!(seq.latest_received, 3);
+        seq.resume(HubProtocol::Json).unwrap();
+        assert!(
+            seq.received(&HubMessage::Sequence { sequence_id: 9 })
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn sequencing_keeps_sent_messages_until_acked_and_resends_them() {
+        let mut seq = Sequencing::new(10);
+        seq.sent(b"12345");
+        seq.sent(b"6789");
+        assert!(!seq.is_full());
+        seq.sent(b"0");
+        assert!(seq.is_full());
+        assert!(!seq.received(&HubMessage::Ack { sequence_id: 2 }).unwrap());
+        assert!(!seq.is_full());
+        let frames = seq.resume(HubProtocol::Json).unwrap();
+        assert_eq!(
+            frames,
+            [b"{\"type\":9,\"sequenceId\":3}\x1e".to_vec(), b"0".to_vec()]
+        );
+        assert!(
+            !seq.received(&HubMessage::Sequence { sequence_id: 1 })
+                .unwrap()
+        );
+        assert!(!seq.received(&HubMessage::Ack { sequence_id: 3 }).unwrap());
+        let frames = seq.resume(HubProtocol::Json).unwrap();
+        assert_eq!(frames, [b"{\"type\":9,\"sequenceId\":4}\x1e".to_vec()]);
+    }
 }

@@ -425,3 +425,50 @@ async fn keep_alive_and_server_timeout() {
         c.stop().await;
     }
 }
+
+#[tokio::test]
+async fn stateful_reconnect_websockets() {
+    let hub = Peer::hub().await;
+    for protocol in [HubProtocol::Json, HubProtocol::MessagePack] {
+        official(
+            &hub.base(),
+            TransportKind::WebSockets,
+            protocol,
+            &["stateful"],
+        )
+        .await;
+        let c = builder(
+            &format!("{}/hub", hub.base()),
+            TransportKind::WebSockets,
+            protocol,
+        )
+        .with_stateful_reconnect()
+        .build()
+        .unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        c.on_reconnecting(move |_| {
+            let _ = tx.send(());
+        });
+        c.start().await.unwrap();
+        let id = c.connection_id();
+        assert!(c.invoke::<bool, _>("Stateful", &()).await.unwrap());
+        let connections: i64 = c.invoke("Connections", &()).await.unwrap();
+        // The hub breaks the socket, then answers while no socket is attached: the answer waits
+        // in its buffer and arrives after the resume, on the same connection.
+        assert_eq!(
+            c.invoke::<String, _>("DropThenEcho", &("kept",))
+                .await
+                .unwrap(),
+            "kept"
+        );
+        assert_eq!(c.connection_id(), id);
+        assert_eq!(
+            c.invoke::<i64, _>("Connections", &()).await.unwrap(),
+            connections
+        );
+        c.send("Record", &(5,)).await.unwrap();
+        assert_eq!(c.invoke::<Vec<i64>, _>("Recorded", &()).await.unwrap(), [5]);
+        assert!(rx.try_recv().is_err(), "a resume is not a reconnect");
+        c.stop().await;
+    }
+}
