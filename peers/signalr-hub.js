@@ -30,7 +30,9 @@
 // got (100 ms after the first unacknowledged one), keeps a dropped connection, and on a new
 // WebSocket with the same id sends Sequence{first unacked} and resends; it ignores the client
 // until the client's Sequence, and drops duplicates. DropThenEcho(x) breaks the WebSocket, then
-// answers x while no socket is attached (the answer waits in the buffer).
+// answers x while no socket is attached (the answer waits in the buffer). DropOthers() breaks the
+// transport of every other connection (a network failure seen by other clients) and returns how
+// many it broke.
 "use strict";
 
 const http = require("http");
@@ -265,6 +267,11 @@ class Connection {
       case "Cancelled": return this.complete(id, cancelled);
       case "Pings": return this.complete(id, this.pings);
       case "Stateful": return this.complete(id, this.stateful);
+      case "DropOthers": {
+        const others = [...connections.values()].filter((c) => c !== this && c.protocol);
+        for (const c of others) c.drop();
+        return this.complete(id, others.length);
+      }
       case "DropThenEcho":
         this.ws.terminate();
         return setTimeout(() => this.complete(id, a[0]), 50);
