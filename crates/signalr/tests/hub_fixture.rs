@@ -472,3 +472,26 @@ async fn stateful_reconnect_websockets() {
         c.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_python_clients_accept_the_fixture() {
+    // signalrcore on the three transports and pysignalr on WebSockets: clients written apart
+    // from the official one, to catch fixture mistakes it lets pass.
+    let hub = Peer::hub().await;
+    let python = common::peers_dir().join(".venv/bin/python");
+    assert!(python.exists(), "peers/.venv is missing: run scripts/setup-peers");
+    let out = tokio::time::timeout(
+        Duration::from_secs(120),
+        tokio::process::Command::new(python)
+            .arg(common::peers_dir().join("signalr_python_clients.py"))
+            .arg(format!("{}/hub", hub.base()))
+            .stdin(std::process::Stdio::null())
+            .output(),
+    )
+    .await
+    .expect("the Python clients finish")
+    .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let passed = stdout.lines().filter(|l| l.contains("\"ok\": true")).count();
+    assert!(out.status.success() && passed == 4, "{stdout}");
+}
