@@ -35,6 +35,7 @@ const ALL: &[&str] = &[
     "v0",
     "reconnect",
     "close",
+    "upload",
 ];
 
 async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case: &str) {
@@ -161,6 +162,7 @@ async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case:
             assert_eq!(c.invoke::<String, _>("Token", &()).await.unwrap(), "secret");
             assert_eq!(*calls.lock().unwrap(), 1);
             c.stop().await;
+
             // Without the token the hub answers 401.
             let refused = builder(&url, transport, protocol).build().unwrap();
             match refused.start().await {
@@ -479,7 +481,10 @@ async fn the_python_clients_accept_the_fixture() {
     // from the official one, to catch fixture mistakes it lets pass.
     let hub = Peer::hub().await;
     let python = common::peers_dir().join(".venv/bin/python");
-    assert!(python.exists(), "peers/.venv is missing: run scripts/setup-peers");
+    assert!(
+        python.exists(),
+        "peers/.venv is missing: run scripts/setup-peers"
+    );
     let out = tokio::time::timeout(
         Duration::from_secs(120),
         tokio::process::Command::new(python)
@@ -492,6 +497,9 @@ async fn the_python_clients_accept_the_fixture() {
     .expect("the Python clients finish")
     .expect("run python");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let passed = stdout.lines().filter(|l| l.contains("\"ok\": true")).count();
+    let passed = stdout
+        .lines()
+        .filter(|l| l.contains("\"ok\": true"))
+        .count();
     assert!(out.status.success() && passed == 4, "{stdout}");
 }
