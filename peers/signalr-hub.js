@@ -32,7 +32,8 @@
 // until the client's Sequence, and drops duplicates. DropThenEcho(x) breaks the WebSocket, then
 // answers x while no socket is attached (the answer waits in the buffer). DropOthers() breaks the
 // transport of every other connection (a network failure seen by other clients) and returns how
-// many it broke.
+// many it broke. AskClient(target, ...args) invokes target on the client with an invocation id
+// (a client result, ASP.NET Core 7+) and returns what the client answered, or its error.
 "use strict";
 
 const http = require("http");
@@ -80,6 +81,8 @@ class Connection {
     this.pings = 0;
     this.pinger = null;
     this.uploads = new Map(); // stream id -> { invocationId, sum }
+    this.asked = new Map(); // id of our invocation on the client -> the client's invocation id
+    this.askCount = 0;
     // stateful reconnect
     this.stateful = false;
     this.detached = false;
@@ -239,6 +242,11 @@ class Connection {
         return;
       }
       case 3: {
+        if (this.asked.has(m.invocationId)) {
+          const id = this.asked.get(m.invocationId);
+          this.asked.delete(m.invocationId);
+          return this.complete(id, m.error === undefined ? (m.result ?? null) : undefined, m.error);
+        }
         const upload = this.uploads.get(m.invocationId);
         if (!upload) return;
         this.uploads.delete(m.invocationId);
@@ -267,6 +275,11 @@ class Connection {
       case "Cancelled": return this.complete(id, cancelled);
       case "Pings": return this.complete(id, this.pings);
       case "Stateful": return this.complete(id, this.stateful);
+      case "AskClient": {
+        const ask = `s${++this.askCount}`;
+        this.asked.set(ask, id);
+        return this.send({ type: 1, invocationId: ask, target: a[0], arguments: a.slice(1) });
+      }
       case "DropOthers": {
         const others = [...connections.values()].filter((c) => c !== this && c.protocol);
         for (const c of others) c.drop();

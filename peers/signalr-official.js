@@ -105,6 +105,13 @@ const cases = {
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
   },
+  async results() {
+    await withConnection("/hub", {}, async (c) => {
+      c.on("double", (x) => x * 2);
+      assert.strictEqual(await c.invoke("AskClient", "double", 21), 42);
+      await assert.rejects(c.invoke("AskClient", "nobody"), (e) => e.message.includes("Client didn't provide a result."));
+    });
+  },
   async stateful() {
     const c = connect("/hub", { stateful: true });
     await c.start();

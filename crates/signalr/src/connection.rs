@@ -53,6 +53,8 @@ pub enum HubConnectionState {
 type TokenFuture = Pin<Box<dyn Future<Output = Result<String, BoxError>> + Send>>;
 type TokenFactory = Arc<dyn Fn() -> TokenFuture + Send + Sync>;
 type Handler = Arc<dyn Fn(&Arguments) + Send + Sync>;
+/// A handler that answers the server's invocation (a client result).
+type ResultHandler = Arc<dyn Fn(&Arguments, HubProtocol) -> Outcome + Send + Sync>;
 type CloseHandler = Arc<dyn Fn(Option<&HubError>) + Send + Sync>;
 type ReconnectedHandler = Arc<dyn Fn(Option<&str>) + Send + Sync>;
 
@@ -313,6 +315,7 @@ impl HubConnectionBuilder {
                 state: state_tx,
                 pending: Mutex::new(HashMap::new()),
                 handlers: Mutex::new(HashMap::new()),
+                result_handlers: Mutex::new(HashMap::new()),
                 callbacks: Mutex::new(Callbacks::default()),
                 subscribers: Mutex::new(Vec::new()),
                 next_id: AtomicU64::new(0),
@@ -353,6 +356,7 @@ struct Shared {
     state: watch::Sender<HubConnectionState>,
     pending: Mutex<HashMap<String, Pending>>,
     handlers: Mutex<HashMap<String, Vec<Handler>>>,
+    result_handlers: Mutex<HashMap<String, ResultHandler>>,
     callbacks: Mutex<Callbacks>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<HubEvent>>>,
     next_id: AtomicU64,
@@ -412,9 +416,28 @@ impl HubConnection {
             .push(Arc::new(handler));
     }
 
-    /// Removes the handlers of `target`.
+    /// Answers the server's invocations of `target` that wait for a client result (ASP.NET
+    /// Core 7 and later: `Clients.Client(id).InvokeAsync`): `Ok` is the result, `Err` the error
+    /// message the server gets. One per target; a later one replaces it.
+    pub fn on_invoke<F, R>(&self, target: &str, handler: F)
+    where
+        F: Fn(&Arguments) -> Result<R, String> + Send + Sync + 'static,
+        R: Serialize,
+    {
+        let answer = move |args: &Arguments, protocol: HubProtocol| match handler(args) {
+            Ok(result) => match protocol.value(&result) {
+                Ok(value) => Outcome::Result(value),
+                Err(e) => Outcome::Error(format!("the client's result does not serialize: {e}")),
+            },
+            Err(message) => Outcome::Error(message),
+        };
+        lock(&self.shared.result_handlers).insert(target.to_lowercase(), Arc::new(answer));
+    }
+
+    /// Removes the handlers of `target`, `on_invoke`'s included.
     pub fn off(&self, target: &str) {
         lock(&self.shared.handlers).remove(&target.to_lowercase());
+        lock(&self.shared.result_handlers).remove(&target.to_lowercase());
     }
 
     /// Called when the connection closes for good, with the error that closed it.
@@ -1476,21 +1499,29 @@ async fn handle_frame(
                 let handlers = lock(&shared.handlers)
                     .get(&call.target.to_lowercase())
                     .cloned();
-                let handled = handlers.as_ref().is_some_and(|h| !h.is_empty());
                 for handler in handlers.into_iter().flatten() {
                     handler(&arguments);
                 }
+                // The server waits for a client result: the on_invoke handler's, or the
+                // official client's error when there is none.
+                let outcome = answer_id.as_ref().map(|_| {
+                    let answer = lock(&shared.result_handlers)
+                        .get(&call.target.to_lowercase())
+                        .cloned();
+                    match answer {
+                        Some(answer) => answer(&arguments, shared.config.protocol),
+                        None => Outcome::Error("Client didn't provide a result.".into()),
+                    }
+                });
                 shared.emit(&HubEvent::Invocation {
                     target: call.target,
                     arguments,
                 });
-                if let Some(id) = answer_id {
-                    // The server waits for a client result; this client does not return any.
-                    let _ = handled;
+                if let (Some(id), Some(outcome)) = (answer_id, outcome) {
                     let completion = HubMessage::Completion(Completion {
                         headers: Headers::new(),
                         invocation_id: Some(id),
-                        outcome: Outcome::Error("Client didn't provide a result.".into()),
+                        outcome,
                     });
                     if let Err(e) = write(shared, transport, &completion, seq.as_deref_mut()).await
                     {

@@ -36,6 +36,7 @@ const ALL: &[&str] = &[
     "reconnect",
     "close",
     "upload",
+    "results",
 ];
 
 async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case: &str) {
@@ -271,6 +272,31 @@ async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case:
                     .unwrap(),
                 42
             );
+            c.stop().await;
+        }
+        "results" => {
+            let c = builder(&hub, transport, protocol).build().unwrap();
+            c.on_invoke("Double", |args| {
+                args.get::<i64>(0).map(|x| x * 2).map_err(|e| e.to_string())
+            });
+            c.on_invoke("refuse", |_| Err::<(), _>("not today".to_owned()));
+            c.start().await.unwrap();
+            assert_eq!(
+                c.invoke::<i64, _>("AskClient", &("double", 21))
+                    .await
+                    .unwrap(),
+                42
+            );
+            match c.invoke::<Json, _>("AskClient", &("refuse",)).await {
+                Err(HubError::Hub(message)) => assert_eq!(message, "not today"),
+                other => panic!("{other:?}"),
+            }
+            match c.invoke::<Json, _>("AskClient", &("nobody",)).await {
+                Err(HubError::Hub(message)) => {
+                    assert_eq!(message, "Client didn't provide a result.")
+                }
+                other => panic!("{other:?}"),
+            }
             c.stop().await;
         }
         other => panic!("no case {other}"),
