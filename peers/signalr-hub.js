@@ -34,6 +34,8 @@
 // transport of every other connection (a network failure seen by other clients) and returns how
 // many it broke. AskClient(target, ...args) invokes target on the client with an invocation id
 // (a client result, ASP.NET Core 7+) and returns what the client answered, or its error.
+// Garbage() answers, then sends a malformed frame (JSON that is not JSON; MessagePack whose
+// length prefix runs past the frame).
 "use strict";
 
 const http = require("http");
@@ -275,6 +277,9 @@ class Connection {
       case "Cancelled": return this.complete(id, cancelled);
       case "Pings": return this.complete(id, this.pings);
       case "Stateful": return this.complete(id, this.stateful);
+      case "Garbage":
+        this.complete(id);
+        return this.write(this.protocol === "messagepack" ? Buffer.from([0x05, 0x91]) : "{\"type\":1,\"target\":}" + RS);
       case "AskClient": {
         const ask = `s${++this.askCount}`;
         this.asked.set(ask, id);

@@ -105,6 +105,14 @@ const cases = {
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
   },
+  async garbage() {
+    const c = connect("/hub");
+    await c.start();
+    const closed = new Promise((resolve) => c.onclose(resolve));
+    await c.invoke("Garbage");
+    const error = await closed;
+    assert.ok(error, "closed without an error");
+  },
   async results() {
     await withConnection("/hub", {}, async (c) => {
       c.on("double", (x) => x * 2);

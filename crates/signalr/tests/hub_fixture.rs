@@ -37,6 +37,7 @@ const ALL: &[&str] = &[
     "close",
     "upload",
     "results",
+    "garbage",
 ];
 
 async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case: &str) {
@@ -297,6 +298,33 @@ async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case:
                 }
                 other => panic!("{other:?}"),
             }
+            c.stop().await;
+        }
+        "garbage" => {
+            let c = builder(&hub, transport, protocol)
+                .with_automatic_reconnect_delays(vec![Duration::ZERO])
+                .build()
+                .unwrap();
+            let (tx, mut rx) = mpsc::unbounded_channel();
+            let reconnected = tx.clone();
+            c.on_reconnecting(move |e| {
+                let protocol_error = e.is_some_and(|e| matches!(e, HubError::Protocol(_)));
+                let _ = tx.send(format!("reconnecting, protocol error: {protocol_error}"));
+            });
+            c.on_reconnected(move |_| {
+                let _ = reconnected.send("reconnected".to_owned());
+            });
+            c.start().await.unwrap();
+            c.invoke::<(), _>("Garbage", &()).await.unwrap();
+            // A typed protocol error, then a clean reconnect.
+            for expected in ["reconnecting, protocol error: true", "reconnected"] {
+                let got = tokio::time::timeout(within(10), rx.recv())
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(got, expected);
+            }
+            assert_eq!(c.invoke::<i64, _>("Add", &(1, 2)).await.unwrap(), 3);
             c.stop().await;
         }
         other => panic!("no case {other}"),
