@@ -1183,7 +1183,7 @@ impl Shared {
         }
     }
 
-    fn finish(&self, error: Option<HubError>) {
+    fn finish(&self, error: Option<Arc<HubError>>) {
         {
             let mut status = lock(&self.status);
             status.connection_id = None;
@@ -1193,11 +1193,9 @@ impl Shared {
         self.state.send_replace(HubConnectionState::Disconnected);
         let handlers = lock(&self.callbacks).close.clone();
         for h in handlers {
-            h(error.as_ref());
+            h(error.as_deref());
         }
-        self.emit(&HubEvent::Closed {
-            error: error.map(Arc::new),
-        });
+        self.emit(&HubEvent::Closed { error });
     }
 }
 
@@ -1245,7 +1243,7 @@ async fn drive(
         shared.fail_pending(&lost);
         let policy = shared.config.retry.clone();
         let Some(policy) = policy.filter(|_| !ended.by_user && ended.reconnect_allowed) else {
-            shared.finish(ended.error);
+            shared.finish(ended.error.map(Arc::new));
             return;
         };
         shared.state.send_replace(HubConnectionState::Reconnecting);
@@ -1254,15 +1252,13 @@ async fn drive(
             status.connection_id = None;
             status.transport = None;
         }
+        let mut reason = ended.error.map(Arc::new);
         let reconnecting = lock(&shared.callbacks).reconnecting.clone();
         for h in reconnecting {
-            h(ended.error.as_ref());
+            h(reason.as_deref());
         }
-        let mut reason = ended.error;
         shared.emit(&HubEvent::Reconnecting {
-            error: reason
-                .as_ref()
-                .map(|e| Arc::new(HubError::TransportClosed(e.to_string()))),
+            error: reason.clone(),
         });
         let lost_at = Instant::now();
         let mut attempts = 0u32;
@@ -1270,7 +1266,7 @@ async fn drive(
             let context = RetryContext {
                 previous_retry_count: attempts,
                 elapsed_time: lost_at.elapsed(),
-                retry_reason: reason.as_ref(),
+                retry_reason: reason.as_deref(),
             };
             let Some(delay) = policy.next_retry_delay(&context) else {
                 break None;
@@ -1291,7 +1287,7 @@ async fn drive(
                 Some(Ok(o)) => break Some(o),
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "reconnect attempt failed");
-                    reason = Some(e);
+                    reason = Some(Arc::new(e));
                     attempts += 1;
                 }
             }
