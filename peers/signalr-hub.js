@@ -34,7 +34,8 @@
 // transport of every other connection (a network failure seen by other clients) and returns how
 // many it broke. AskClient(target, ...args) invokes target on the client with an invocation id
 // (a client result, ASP.NET Core 7+) and returns what the client answered, or its error.
-// Garbage() answers, then sends a malformed frame (JSON that is not JSON; MessagePack whose
+// Flood(n, size) invokes "tick"(i, <size x's>) on the client for i < n as fast as it can, then
+// returns n (for bench/signalr). Garbage() answers, then sends a malformed frame (JSON that is not JSON; MessagePack whose
 // length prefix runs past the frame).
 "use strict";
 
@@ -277,6 +278,11 @@ class Connection {
       case "Cancelled": return this.complete(id, cancelled);
       case "Pings": return this.complete(id, this.pings);
       case "Stateful": return this.complete(id, this.stateful);
+      case "Flood": {
+        const pad = "x".repeat(a[1] || 0);
+        for (let i = 0; i < a[0]; i++) this.send({ type: 1, target: "tick", arguments: [i, pad] });
+        return this.complete(id, a[0]);
+      }
       case "Garbage":
         this.complete(id);
         return this.write(this.protocol === "messagepack" ? Buffer.from([0x05, 0x91]) : "{\"type\":1,\"target\":}" + RS);

@@ -153,7 +153,7 @@ pub fn decode_message_pack_message(body: &[u8], offset: usize) -> Result<HubMess
                 source,
             }
         })?;
-    let Mp::Array(items) = value else {
+    let Mp::Array(mut items) = value else {
         return Err(invalid(offset, "message", "is not an array"));
     };
     let kind = items
@@ -171,22 +171,23 @@ pub fn decode_message_pack_message(body: &[u8], offset: usize) -> Result<HubMess
             Ok(())
         }
     };
-    let item = |i: usize| items.get(i);
-    let value_at = |i: usize| Value::MessagePack(items.get(i).cloned().unwrap_or(Mp::Nil));
     Ok(match kind {
         1 | 4 => {
             at_least(5)?;
-            let arguments = match item(4) {
-                Some(Mp::Array(args)) => args.iter().cloned().map(Value::MessagePack).collect(),
+            let arguments = match items.get_mut(4) {
+                Some(Mp::Array(args)) => std::mem::take(args)
+                    .into_iter()
+                    .map(Value::MessagePack)
+                    .collect(),
                 _ => return Err(invalid(offset, "arguments", "is not an array")),
             };
-            let target = text(item(3).unwrap_or(&Mp::Nil), offset, "target")?;
+            let target = text(items.get(3).unwrap_or(&Mp::Nil), offset, "target")?;
             let call = Invocation {
-                headers: headers(item(1)),
-                invocation_id: id(item(2), offset)?,
+                headers: headers(items.get(1)),
+                invocation_id: id(items.get(2), offset)?,
                 target,
                 arguments,
-                stream_ids: stream_ids(item(5), offset)?,
+                stream_ids: stream_ids(items.get(5), offset)?,
             };
             if kind == 1 {
                 HubMessage::Invocation(call)
@@ -203,45 +204,45 @@ pub fn decode_message_pack_message(body: &[u8], offset: usize) -> Result<HubMess
         2 => {
             at_least(4)?;
             HubMessage::StreamItem(StreamItem {
-                headers: headers(item(1)),
-                invocation_id: required_id(item(2), offset)?,
-                item: value_at(3),
+                headers: headers(items.get(1)),
+                invocation_id: required_id(items.get(2), offset)?,
+                item: take(&mut items, 3),
             })
         }
         3 => {
             at_least(4)?;
-            let outcome = match item(3).and_then(Mp::as_u64) {
+            let outcome = match items.get(3).and_then(Mp::as_u64) {
                 Some(1) => {
                     at_least(5)?;
-                    Outcome::Error(text(item(4).unwrap_or(&Mp::Nil), offset, "error")?)
+                    Outcome::Error(text(items.get(4).unwrap_or(&Mp::Nil), offset, "error")?)
                 }
                 Some(2) => Outcome::Void,
                 Some(3) => {
                     at_least(5)?;
-                    Outcome::Result(value_at(4))
+                    Outcome::Result(take(&mut items, 4))
                 }
                 _ => return Err(invalid(offset, "resultKind", "is not 1, 2 or 3")),
             };
             HubMessage::Completion(Completion {
-                headers: headers(item(1)),
-                invocation_id: id(item(2), offset)?,
+                headers: headers(items.get(1)),
+                invocation_id: id(items.get(2), offset)?,
                 outcome,
             })
         }
         5 => {
             at_least(3)?;
             HubMessage::CancelInvocation {
-                headers: headers(item(1)),
-                invocation_id: required_id(item(2), offset)?,
+                headers: headers(items.get(1)),
+                invocation_id: required_id(items.get(2), offset)?,
             }
         }
         6 => HubMessage::Ping,
         7 => {
-            let error = match item(1) {
+            let error = match items.get(1) {
                 None | Some(Mp::Nil) => None,
                 Some(v) => Some(text(v, offset, "error")?),
             };
-            let allow_reconnect = match item(2) {
+            let allow_reconnect = match items.get(2) {
                 None | Some(Mp::Nil) => false,
                 Some(Mp::Boolean(b)) => *b,
                 Some(_) => return Err(invalid(offset, "allowReconnect", "is not a boolean")),
@@ -253,7 +254,7 @@ pub fn decode_message_pack_message(body: &[u8], offset: usize) -> Result<HubMess
         }
         8 | 9 => {
             at_least(2)?;
-            let sequence_id = item(1).and_then(Mp::as_u64).ok_or(invalid(
+            let sequence_id = items.get(1).and_then(Mp::as_u64).ok_or(invalid(
                 offset,
                 "sequenceId",
                 "is not a non-negative integer",
@@ -266,6 +267,15 @@ pub fn decode_message_pack_message(body: &[u8], offset: usize) -> Result<HubMess
         }
         kind => HubMessage::Unknown { kind },
     })
+}
+
+/// Element `i`, moved out of the decoded array (nil when absent).
+fn take(items: &mut [Mp], i: usize) -> Value {
+    Value::MessagePack(
+        items
+            .get_mut(i)
+            .map_or(Mp::Nil, |v| std::mem::replace(v, Mp::Nil)),
+    )
 }
 
 fn mp_headers(headers: &Headers) -> Mp {

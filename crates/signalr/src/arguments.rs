@@ -53,6 +53,23 @@ impl Arguments {
             text.push(']');
             return Ok(serde_json::from_str(&text)?);
         }
+        if self
+            .values
+            .iter()
+            .all(|v| matches!(v, Value::MessagePack(_)))
+        {
+            // Borrowed: the arguments are read in place, not copied into a new array.
+            let array = rmpv::ValueRef::Array(
+                self.values
+                    .iter()
+                    .filter_map(|v| match v {
+                        Value::MessagePack(v) => Some(v.as_ref()),
+                        Value::Json(_) => None,
+                    })
+                    .collect(),
+            );
+            return Ok(rmpv::ext::deserialize_from(array)?);
+        }
         let array = rmpv::Value::Array(
             self.values
                 .iter()
