@@ -37,6 +37,8 @@ use crate::transport::{Connect, Transport, TransportEvent};
 
 /// How long the server has to answer the handshake (the official client's 15 s).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
+/// Frames handled in one turn of the connection task before it looks at sends and timers.
+const BURST: usize = 64;
 /// The official client follows at most 100 negotiate redirects.
 const MAX_REDIRECTS: usize = 100;
 
@@ -1428,17 +1430,29 @@ async fn run(
                     last_sent = Instant::now();
                 }
             },
-            event = transport.events.recv() => match event {
-                Some(TransportEvent::Frame(frame)) => {
-                    last_received = Instant::now();
-                    if let Some(ended) = handle_frame(shared, transport, &frame, seq.as_deref_mut()).await {
-                        return ended;
+            event = transport.events.recv() => {
+                // Frames that arrived meanwhile are handled in the same turn (up to a bound, so
+                // sends and timers still get their turn): a burst costs one pass through the
+                // select and its timers, not one per frame.
+                let mut event = event;
+                for _ in 0..BURST {
+                    match event {
+                        Some(TransportEvent::Frame(frame)) => {
+                            if let Some(ended) = handle_frame(shared, transport, &frame, seq.as_deref_mut()).await {
+                                return ended;
+                            }
+                        }
+                        Some(TransportEvent::Closed(reason)) => {
+                            return Ended::broken(HubError::TransportClosed(reason.unwrap_or_else(|| "closed by the server".into())));
+                        }
+                        None => return Ended::broken(HubError::TransportClosed("ended".into())),
+                    }
+                    match transport.events.try_recv() {
+                        Ok(next) => event = Some(next),
+                        Err(_) => break,
                     }
                 }
-                Some(TransportEvent::Closed(reason)) => {
-                    return Ended::broken(HubError::TransportClosed(reason.unwrap_or_else(|| "closed by the server".into())));
-                }
-                None => return Ended::broken(HubError::TransportClosed("ended".into())),
+                last_received = Instant::now();
             },
             _ = tokio::time::sleep_until(ping_at), if watched => {
                 if let Err(e) = write(shared, transport, &HubMessage::Ping, None).await {
