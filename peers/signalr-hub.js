@@ -34,6 +34,10 @@
 // transport of every other connection (a network failure seen by other clients) and returns how
 // many it broke. AskClient(target, ...args) invokes target on the client with an invocation id
 // (a client result, ASP.NET Core 7+) and returns what the client answered, or its error.
+// /sloppy/hub (JSON) is sloppy as some third-party servers are: it answers the handshake with
+// {"type":0} and sends headers that are not a map ("headers":"x"); the official client accepts
+// both. /idless/hub answers a non-blocking invocation with a Completion without invocation id
+// (as @fakehost/signalr does), which the official client refuses and ours ignores.
 // Flood(n, size) invokes "tick"(i, <size x's>) on the client for i < n as fast as it can, then
 // returns n (for bench/signalr). Garbage() answers, then sends a malformed frame (JSON that is not JSON; MessagePack whose
 // length prefix runs past the frame).
@@ -190,7 +194,7 @@ class Connection {
       // Long polling keeps itself alive: no pings there (the transport may be known only later).
       this.pinger = setInterval(() => { if (this.transport !== "LongPolling") this.send({ type: 6 }); }, opts.pingMs || 15000);
       // The answer goes in the transport's format: a binary frame for MessagePack.
-      const answer = JSON.stringify({}) + RS;
+      const answer = JSON.stringify(this.basePath === "/sloppy" ? { type: 0 } : {}) + RS;
       this.write(this.protocol === "messagepack" ? Buffer.from(answer) : answer);
     }
     for (const message of this.decode()) this.dispatch(message);
@@ -222,8 +226,12 @@ class Connection {
   }
 
   complete(id, result, error) {
-    if (id === undefined || id === null) return;
+    if (id === undefined || id === null) {
+      if (this.basePath === "/idless") this.send({ type: 3, result: null });
+      return;
+    }
     const m = { type: 3, invocationId: id };
+    if (this.basePath === "/sloppy") m.headers = "x";
     if (error !== undefined) m.error = error;
     else if (result !== undefined) m.result = result;
     this.send(m);

@@ -105,6 +105,13 @@ const cases = {
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
   },
+  async sloppy() {
+    await withConnection("/sloppy/hub", {}, async (c) => {
+      await c.send("Record", 1);
+      assert.strictEqual(await c.invoke("Echo", "x"), "x");
+      assert.deepStrictEqual(await c.invoke("Recorded"), [1]);
+    });
+  },
   async garbage() {
     const c = connect("/hub");
     await c.start();

@@ -557,3 +557,31 @@ async fn the_python_clients_accept_the_fixture() {
         .count();
     assert!(out.status.success() && passed == 4, "{stdout}");
 }
+
+#[tokio::test]
+async fn a_sloppy_hub_is_understood() {
+    // {"type":0} as the handshake answer and headers that are not a map: accepted by the
+    // official client and by ours. A Completion without id answering a non-blocking call (which
+    // the official client refuses): ignored by ours.
+    let hub = Peer::hub().await;
+    for transport in [
+        TransportKind::WebSockets,
+        TransportKind::ServerSentEvents,
+        TransportKind::LongPolling,
+    ] {
+        official(&hub.base(), transport, HubProtocol::Json, &["sloppy"]).await;
+        for path in ["sloppy", "idless"] {
+            let c = connected(
+                &format!("{}/{path}/hub", hub.base()),
+                transport,
+                HubProtocol::Json,
+            )
+            .await;
+            c.send("Record", &(1,)).await.unwrap();
+            assert_eq!(c.invoke::<String, _>("Echo", &("x",)).await.unwrap(), "x");
+            assert_eq!(c.invoke::<Vec<i64>, _>("Recorded", &()).await.unwrap(), [1]);
+            assert_eq!(c.state(), HubConnectionState::Connected);
+            c.stop().await;
+        }
+    }
+}
