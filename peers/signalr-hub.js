@@ -37,7 +37,8 @@
 // /sloppy/hub (JSON) is sloppy as some third-party servers are: it answers the handshake with
 // {"type":0} and sends headers that are not a map ("headers":"x"); the official client accepts
 // both. /idless/hub answers a non-blocking invocation with a Completion without invocation id
-// (as @fakehost/signalr does), which the official client refuses and ours ignores.
+// (as @fakehost/signalr does), which the official client refuses and ours ignores. /slow/hub
+// answers negotiate after 300 ms.
 // Flood(n, size) invokes "tick"(i, <size x's>) on the client for i < n as fast as it can, then
 // returns n (for bench/signalr). Garbage() answers, then sends a malformed frame (JSON that is not JSON; MessagePack whose
 // length prefix runs past the frame).
@@ -421,6 +422,10 @@ const TRANSPORTS = [
 ];
 
 function negotiate(r, req, res) {
+  if (r.base === "/slow" && !req.delayed) {
+    req.delayed = true;
+    return setTimeout(() => negotiate(r, req, res), 300);
+  }
   const port = server.address().port;
   if (r.base === "/refuse") return json(res, 200, { error: "refused by test" });
   if (r.base === "/redirect") return json(res, 200, { url: `http://127.0.0.1:${port}/auth/hub`, accessToken: "secret" });

@@ -105,6 +105,7 @@ const cases = {
     const error = await closed;
     assert.ok(error && error.message.includes("closed by request"), String(error));
   },
+  async slow() { await withConnection("/slow/hub", {}, async (c) => assert.strictEqual(await c.invoke("Echo", 1), 1)); },
   async sloppy() {
     await withConnection("/sloppy/hub", {}, async (c) => {
       await c.send("Record", 1);

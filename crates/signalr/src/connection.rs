@@ -321,6 +321,7 @@ impl HubConnectionBuilder {
                 callbacks: Mutex::new(Callbacks::default()),
                 subscribers: Mutex::new(Vec::new()),
                 next_id: AtomicU64::new(0),
+                stop_requested: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -362,6 +363,8 @@ struct Shared {
     callbacks: Mutex<Callbacks>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<HubEvent>>>,
     next_id: AtomicU64,
+    /// `stop` was called while `start` was still connecting.
+    stop_requested: std::sync::atomic::AtomicBool,
 }
 
 /// A poisoned lock only means a handler panicked; the data is still consistent.
@@ -475,6 +478,9 @@ impl HubConnection {
         let shared = &self.shared;
         let started = shared.state.send_if_modified(|state| {
             if *state == HubConnectionState::Disconnected {
+                // Reset before anyone can see Connecting: only a stop seen during this start
+                // counts.
+                shared.stop_requested.store(false, Ordering::SeqCst);
                 *state = HubConnectionState::Connecting;
                 true
             } else {
@@ -489,6 +495,14 @@ impl HubConnection {
                 let (tx, rx) = mpsc::unbounded_channel();
                 {
                     let mut status = lock(&shared.status);
+                    // Checked under the lock `stop` takes too: either `stop` sees the commands
+                    // and stops the task, or this sees its request and closes at once.
+                    if shared.stop_requested.swap(false, Ordering::SeqCst) {
+                        drop(status);
+                        opened.transport.stop().await;
+                        shared.state.send_replace(HubConnectionState::Disconnected);
+                        return Err(HubError::ConnectionStopped);
+                    }
                     status.connection_id = opened.connection_id.clone();
                     status.transport = Some(opened.transport.kind);
                     status.commands = Some(tx);
@@ -504,11 +518,22 @@ impl HubConnection {
         }
     }
 
-    /// Closes the connection and waits until it is disconnected.
+    /// Closes the connection and waits until it is disconnected. During `start`, the start
+    /// fails with [`HubError::ConnectionStopped`] once its attempt ends.
     pub async fn stop(&self) {
-        let commands = lock(&self.shared.status).commands.clone();
-        let Some(commands) = commands else { return };
         let mut state = self.shared.state.subscribe();
+        if *state.borrow() == HubConnectionState::Connecting {
+            self.shared.stop_requested.store(true, Ordering::SeqCst);
+        }
+        let commands = lock(&self.shared.status).commands.clone();
+        let Some(commands) = commands else {
+            if *state.borrow() == HubConnectionState::Connecting {
+                let _ = state
+                    .wait_for(|s| *s == HubConnectionState::Disconnected)
+                    .await;
+            }
+            return;
+        };
         self.shared.state.send_if_modified(|s| {
             if *s == HubConnectionState::Connected {
                 *s = HubConnectionState::Disconnecting;

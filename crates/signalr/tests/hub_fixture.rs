@@ -585,3 +585,35 @@ async fn a_sloppy_hub_is_understood() {
         }
     }
 }
+
+#[tokio::test]
+async fn stop_during_start_cancels_the_start() {
+    let hub = Peer::hub().await;
+    official(
+        &hub.base(),
+        TransportKind::WebSockets,
+        HubProtocol::Json,
+        &["slow"],
+    )
+    .await;
+    let c = builder(
+        &format!("{}/slow/hub", hub.base()),
+        TransportKind::WebSockets,
+        HubProtocol::Json,
+    )
+    .build()
+    .unwrap();
+    // join! polls start first: it is connecting (negotiate takes 300 ms) when stop comes.
+    let (started, ()) = tokio::join!(c.start(), c.stop());
+    assert!(
+        matches!(started, Err(HubError::ConnectionStopped)),
+        "{started:?}"
+    );
+    assert_eq!(c.state(), HubConnectionState::Disconnected);
+    assert_eq!(c.connection_id(), None);
+    // A stop before a start does not cancel that start.
+    c.stop().await;
+    c.start().await.unwrap();
+    assert_eq!(c.invoke::<i64, _>("Echo", &(1,)).await.unwrap(), 1);
+    c.stop().await;
+}
