@@ -23,6 +23,8 @@ pub(crate) enum TransportArg {
     Polling,
     /// WebSocket from the start.
     Websocket,
+    /// Server-Sent Events (SignalR only).
+    Sse,
 }
 
 /// The protocol revision to speak.
@@ -37,6 +39,8 @@ pub(crate) enum ProtocolArg {
     /// Socket.IO 0.9.
     #[value(name = "0.9", alias = "v09")]
     Legacy,
+    /// ASP.NET Core SignalR (a hub URL such as http://host/hubs/chat).
+    Signalr,
 }
 
 /// Connection options of `sio listen` and `sio emit`.
@@ -48,16 +52,16 @@ pub(crate) struct ConnectArgs {
     auth: Option<serde_json::Value>,
     /// Extra HTTP header on every request (repeatable).
     #[arg(short = 'H', long = "header", value_name = "'K: V'", value_parser = parse_header)]
-    headers: Vec<(String, String)>,
+    pub(crate) headers: Vec<(String, String)>,
     /// Extra query parameter on every request (repeatable).
     #[arg(long = "query", value_name = "K=V", value_parser = parse_query)]
-    query: Vec<(String, String)>,
+    pub(crate) query: Vec<(String, String)>,
     /// Only this transport (default: polling, then upgrade to WebSocket).
     #[arg(long, value_enum)]
-    transport: Option<TransportArg>,
+    pub(crate) transport: Option<TransportArg>,
     /// Protocol revision.
     #[arg(long, value_enum, default_value = "auto")]
-    protocol: ProtocolArg,
+    pub(crate) protocol: ProtocolArg,
     /// The server's Socket.IO path (the URL path is the namespace).
     #[arg(long, default_value = "/socket.io/")]
     path: String,
@@ -132,6 +136,8 @@ fn builder(url: &str, args: &ConnectArgs, reconnect: bool) -> ClientBuilder {
             ProtocolArg::V5 => Protocol::V5,
             ProtocolArg::V4 => Protocol::V4,
             ProtocolArg::Legacy => Protocol::Legacy09,
+            // `sio listen`/`sio emit` hand SignalR to crate::signalr before getting here.
+            ProtocolArg::Signalr => Protocol::Auto,
         });
     if let Some(auth) = &args.auth {
         builder = builder.auth(auth.clone());
@@ -145,7 +151,8 @@ fn builder(url: &str, args: &ConnectArgs, reconnect: bool) -> ClientBuilder {
     match args.transport {
         Some(TransportArg::Polling) => builder.transports([TransportKind::Polling]),
         Some(TransportArg::Websocket) => builder.transports([TransportKind::WebSocket]),
-        None => builder,
+        // Refused for Socket.IO by crate::signalr::target before getting here.
+        Some(TransportArg::Sse) | None => builder,
     }
 }
 

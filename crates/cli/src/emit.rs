@@ -50,6 +50,10 @@ pub(crate) struct EmitArgs {
     timeout: u64,
     #[command(flatten)]
     connect: ConnectArgs,
+    #[command(flatten)]
+    signalr: crate::signalr::SignalrArgs,
+    #[command(flatten)]
+    signalr_emit: crate::signalr::SignalrEmitArgs,
 }
 
 /// Runs `sio emit`.
@@ -61,6 +65,11 @@ pub(crate) async fn run(args: EmitArgs) -> ExitCode {
 }
 
 async fn emit(args: EmitArgs) -> Result<(), Failure> {
+    if let Some(target) = crate::signalr::target(&args.url, &args.connect, &args.signalr)? {
+        let ack = args.ack.then(|| Duration::from_millis(args.timeout));
+        return crate::signalr::emit(target, &args.event, &args.args, ack, &args.signalr_emit)
+            .await;
+    }
     if sio_socketio_proto::is_reserved_event(&args.event) {
         return Err(Failure::new(
             EXIT_USAGE,

@@ -41,6 +41,10 @@ pub(crate) struct ListenArgs {
     json: bool,
     #[command(flatten)]
     connect: ConnectArgs,
+    #[command(flatten)]
+    signalr: crate::signalr::SignalrArgs,
+    #[command(flatten)]
+    signalr_listen: crate::signalr::SignalrListenArgs,
 }
 
 /// Runs `sio listen`.
@@ -82,6 +86,10 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
     };
     // Signals are caught from the start, so Ctrl-C while connecting also exits cleanly.
     let stop = stop_signal();
+    if let Some(target) = crate::signalr::target(&args.url, &args.connect, &args.signalr)? {
+        let (events, json) = (&args.events, args.json);
+        return crate::signalr::listen(target, events, json, &args.signalr_listen, stop).await;
+    }
     tokio::pin!(stop);
     let (client, mut events) = tokio::select! {
         opened = connect::open(&args.url, &args.connect, true) => opened?,

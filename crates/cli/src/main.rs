@@ -8,6 +8,7 @@ mod listen;
 mod output;
 mod probe;
 mod serve;
+mod signalr;
 
 use std::process::ExitCode;
 
