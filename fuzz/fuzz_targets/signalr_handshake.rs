@@ -8,7 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use sio_signalr_proto::classic::{decode_classic_frame, decode_classic_negotiate};
 use sio_signalr_proto::handshake::decode_handshake_response;
 use sio_signalr_proto::negotiate::{
-    NegotiateResponse, TransferFormat, TransportKind, decode_negotiate_response, transport_order,
+    NegotiateResponse, TransferFormat, HttpTransportType, decode_negotiate_response, transport_order,
 };
 
 fuzz_target!(|data: &[u8]| {
@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(used <= data.len());
     }
     if let Ok(NegotiateResponse::Connect(n)) = decode_negotiate_response(data) {
-        let all = [TransportKind::WebSockets, TransportKind::ServerSentEvents, TransportKind::LongPolling];
+        let all = [HttpTransportType::WebSockets, HttpTransportType::ServerSentEvents, HttpTransportType::LongPolling];
         for format in [TransferFormat::Text, TransferFormat::Binary] {
             for t in transport_order(&n.available_transports, &all, format) {
                 assert!(n.available_transports.iter().any(|a| a.transport == t));

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use sio_signalr::{
-    HubConnection, HubConnectionBuilder, HubError, HubEvent, HubProtocol, RetryContext,
-    TransportKind,
+    HttpTransportType, HubConnection, HubConnectionBuilder, HubError, HubEvent, HubProtocol,
+    RetryContext,
 };
 use time::OffsetDateTime;
 
@@ -142,15 +142,15 @@ fn connection(target: &Target<'_>, reconnect: bool) -> Result<HubConnection, Fai
     for (key, value) in target.query {
         url = sio_signalr::proto::negotiate::append_query(&url, key, value);
     }
-    let transports: &[TransportKind] = match target.transport {
+    let transports: &[HttpTransportType] = match target.transport {
         None => &[
-            TransportKind::WebSockets,
-            TransportKind::ServerSentEvents,
-            TransportKind::LongPolling,
+            HttpTransportType::WebSockets,
+            HttpTransportType::ServerSentEvents,
+            HttpTransportType::LongPolling,
         ],
-        Some(TransportArg::Websocket) => &[TransportKind::WebSockets],
-        Some(TransportArg::Sse) => &[TransportKind::ServerSentEvents],
-        Some(TransportArg::Polling) => &[TransportKind::LongPolling],
+        Some(TransportArg::Websocket) => &[HttpTransportType::WebSockets],
+        Some(TransportArg::Sse) => &[HttpTransportType::ServerSentEvents],
+        Some(TransportArg::Polling) => &[HttpTransportType::LongPolling],
     };
     let protocol = match target.signalr.hub_protocol {
         HubProtocolArg::Json => HubProtocol::Json,
@@ -400,7 +400,7 @@ impl Printer {
 
     fn connected(&self, url: &str, connection: &HubConnection) {
         let id = connection.connection_id();
-        let transport = connection.transport().map(TransportKind::name);
+        let transport = connection.transport().map(HttpTransportType::name);
         let line = self.style.green(format!(
             "connected to {url} (SignalR hub {}, {}, id {})",
             self.hub,

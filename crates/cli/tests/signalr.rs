@@ -17,7 +17,7 @@ mod signalr_peers;
 use common::{Running, run};
 use serde_json::json;
 use signalr_peers::{Peer, official};
-use sio_signalr::{HubProtocol, TransportKind};
+use sio_signalr::{HttpTransportType, HubProtocol};
 
 async fn run_owned(args: Vec<String>) -> common::Output {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -30,25 +30,25 @@ async fn emit_sends_invokes_and_streams_on_every_transport() {
     let url = format!("{}/hub", hub.base());
     for (transport, flag, protocol, hub_protocol) in [
         (
-            TransportKind::WebSockets,
+            HttpTransportType::WebSockets,
             "websocket",
             HubProtocol::Json,
             "json",
         ),
         (
-            TransportKind::WebSockets,
+            HttpTransportType::WebSockets,
             "websocket",
             HubProtocol::MessagePack,
             "messagepack",
         ),
         (
-            TransportKind::ServerSentEvents,
+            HttpTransportType::ServerSentEvents,
             "sse",
             HubProtocol::Json,
             "json",
         ),
         (
-            TransportKind::LongPolling,
+            HttpTransportType::LongPolling,
             "polling",
             HubProtocol::MessagePack,
             "messagepack",
@@ -104,7 +104,7 @@ async fn listen_prints_invocations_and_resubscribes_after_a_reconnect() {
     let hub = Peer::hub().await;
     official(
         &hub.base(),
-        TransportKind::WebSockets,
+        HttpTransportType::WebSockets,
         HubProtocol::Json,
         &["tick", "reconnect"],
     )

@@ -8,13 +8,13 @@ pub const NEGOTIATE_VERSION: u32 = 1;
 
 /// A transport of ASP.NET Core SignalR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransportKind {
+pub enum HttpTransportType {
     WebSockets,
     ServerSentEvents,
     LongPolling,
 }
 
-impl TransportKind {
+impl HttpTransportType {
     /// The name in a negotiate answer.
     pub fn name(self) -> &'static str {
         match self {
@@ -56,7 +56,7 @@ impl TransferFormat {
 /// A transport the server offers, with the formats it offers it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvailableTransport {
-    pub transport: TransportKind,
+    pub transport: HttpTransportType,
     pub transfer_formats: Vec<TransferFormat>,
 }
 
@@ -154,7 +154,7 @@ pub fn decode_negotiate_response(body: &[u8]) -> Result<NegotiateResponse, Negot
         .into_iter()
         .filter_map(|t| {
             Some(AvailableTransport {
-                transport: TransportKind::from_name(&t.transport)?,
+                transport: HttpTransportType::from_name(&t.transport)?,
                 transfer_formats: t
                     .transfer_formats
                     .iter()
@@ -176,9 +176,9 @@ pub fn decode_negotiate_response(body: &[u8]) -> Result<NegotiateResponse, Negot
 /// carry `format` (the official client's fallback).
 pub fn transport_order(
     available: &[AvailableTransport],
-    allowed: &[TransportKind],
+    allowed: &[HttpTransportType],
     format: TransferFormat,
-) -> Vec<TransportKind> {
+) -> Vec<HttpTransportType> {
     available
         .iter()
         .filter(|t| allowed.contains(&t.transport))

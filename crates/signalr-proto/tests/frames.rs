@@ -11,7 +11,7 @@ use sio_signalr_proto::handshake::{
     HandshakeError, HandshakeResponse, decode_handshake_response, encode_handshake_request,
 };
 use sio_signalr_proto::negotiate::{
-    AvailableTransport, NegotiateResponse, TransferFormat, TransportKind, connect_url,
+    AvailableTransport, HttpTransportType, NegotiateResponse, TransferFormat, connect_url,
     decode_negotiate_response, negotiate_url, transport_order, websocket_url,
 };
 use sio_signalr_proto::sse::SseDecoder;
@@ -504,9 +504,9 @@ fn negotiate_answers() {
     );
     assert_eq!(n.available_transports.len(), 3);
     let all = [
-        TransportKind::WebSockets,
-        TransportKind::ServerSentEvents,
-        TransportKind::LongPolling,
+        HttpTransportType::WebSockets,
+        HttpTransportType::ServerSentEvents,
+        HttpTransportType::LongPolling,
     ];
     assert_eq!(
         transport_order(&n.available_transports, &all, TransferFormat::Text),
@@ -514,15 +514,18 @@ fn negotiate_answers() {
     );
     assert_eq!(
         transport_order(&n.available_transports, &all, TransferFormat::Binary),
-        [TransportKind::WebSockets, TransportKind::LongPolling]
+        [
+            HttpTransportType::WebSockets,
+            HttpTransportType::LongPolling
+        ]
     );
     assert_eq!(
         transport_order(
             &n.available_transports,
-            &[TransportKind::LongPolling],
+            &[HttpTransportType::LongPolling],
             TransferFormat::Text
         ),
-        [TransportKind::LongPolling]
+        [HttpTransportType::LongPolling]
     );
 
     let v0 = br#"{"connectionId":"abc","availableTransports":[{"transport":"LongPolling","transferFormats":["Text"]}]}"#;
@@ -533,7 +536,7 @@ fn negotiate_answers() {
     assert_eq!(
         n.available_transports,
         [AvailableTransport {
-            transport: TransportKind::LongPolling,
+            transport: HttpTransportType::LongPolling,
             transfer_formats: vec![TransferFormat::Text]
         }]
     );

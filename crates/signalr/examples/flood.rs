@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use sio_signalr::{HubConnectionBuilder, HubProtocol, TransportKind};
+use sio_signalr::{HttpTransportType, HubConnectionBuilder, HubProtocol};
 
 /// User plus system CPU time of this process (Linux: /proc/self/stat, in clock ticks of 10 ms).
 fn cpu_time() -> Duration {
@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: u64 = args.get(3).and_then(|n| n.parse().ok()).unwrap_or(100_000);
     let connection = HubConnectionBuilder::new()
         .with_url(url)
-        .with_transports(&[TransportKind::WebSockets])
+        .with_transports(&[HttpTransportType::WebSockets])
         .with_hub_protocol(protocol)
         .build()?;
     let received = Arc::new(AtomicU64::new(0));

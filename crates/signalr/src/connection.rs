@@ -19,7 +19,7 @@ use sio_signalr_proto::handshake::{
     HandshakeError, HandshakeResponse, decode_handshake_response, encode_handshake_request,
 };
 use sio_signalr_proto::negotiate::{
-    NegotiateResponse, Negotiation, TransportKind, connect_url, decode_negotiate_response,
+    HttpTransportType, NegotiateResponse, Negotiation, connect_url, decode_negotiate_response,
     negotiate_url, transport_order,
 };
 use sio_signalr_proto::{
@@ -86,7 +86,7 @@ pub enum HubEvent {
 struct Config {
     url: String,
     protocol: HubProtocol,
-    transports: Vec<TransportKind>,
+    transports: Vec<HttpTransportType>,
     skip_negotiation: bool,
     token: Option<AccessToken>,
     retry: Option<Arc<dyn RetryPolicy>>,
@@ -103,7 +103,7 @@ struct Config {
 pub struct HubConnectionBuilder {
     url: Option<String>,
     protocol: HubProtocol,
-    transports: Vec<TransportKind>,
+    transports: Vec<HttpTransportType>,
     skip_negotiation: bool,
     headers: Vec<(String, String)>,
     token: Option<AccessToken>,
@@ -138,9 +138,9 @@ impl HubConnectionBuilder {
             url: None,
             protocol: HubProtocol::Json,
             transports: vec![
-                TransportKind::WebSockets,
-                TransportKind::ServerSentEvents,
-                TransportKind::LongPolling,
+                HttpTransportType::WebSockets,
+                HttpTransportType::ServerSentEvents,
+                HttpTransportType::LongPolling,
             ],
             skip_negotiation: false,
             headers: Vec::new(),
@@ -162,7 +162,7 @@ impl HubConnectionBuilder {
     }
 
     /// The transports the client may use, tried in the server's order (default: all three).
-    pub fn with_transports(mut self, transports: &[TransportKind]) -> Self {
+    pub fn with_transports(mut self, transports: &[HttpTransportType]) -> Self {
         self.transports = transports.to_vec();
         self
     }
@@ -349,7 +349,7 @@ struct Callbacks {
 
 struct Status {
     connection_id: Option<String>,
-    transport: Option<TransportKind>,
+    transport: Option<HttpTransportType>,
     commands: Option<mpsc::UnboundedSender<Command>>,
 }
 
@@ -405,7 +405,7 @@ impl HubConnection {
     }
 
     /// The transport in use while connected.
-    pub fn transport(&self) -> Option<TransportKind> {
+    pub fn transport(&self) -> Option<HttpTransportType> {
         lock(&self.shared.status).transport
     }
 
@@ -916,7 +916,7 @@ async fn negotiate(
 async fn open(config: &Config) -> Result<Opened, HubError> {
     let access_token = token(config).await?;
     let format = config.protocol.transfer_format();
-    let connect = |url: &str, token: Option<&str>, kind: TransportKind| {
+    let connect = |url: &str, token: Option<&str>, kind: HttpTransportType| {
         let c = Connect {
             http: &config.http,
             tls: &config.tls,
@@ -928,16 +928,16 @@ async fn open(config: &Config) -> Result<Opened, HubError> {
         Transport::connect(kind, c)
     };
     let (transport, connection_id, url, token, stateful) = if config.skip_negotiation {
-        if !config.transports.contains(&TransportKind::WebSockets) {
+        if !config.transports.contains(&HttpTransportType::WebSockets) {
             return Err(HubError::NoTransport(Vec::new()));
         }
         let transport = connect(
             &config.url,
             access_token.as_deref(),
-            TransportKind::WebSockets,
+            HttpTransportType::WebSockets,
         )
         .await
-        .map_err(|e| HubError::NoTransport(vec![(TransportKind::WebSockets, e.to_string())]))?;
+        .map_err(|e| HubError::NoTransport(vec![(HttpTransportType::WebSockets, e.to_string())]))?;
         (transport, None, config.url.clone(), access_token, false)
     } else {
         let mut failures = Vec::new();
@@ -957,7 +957,8 @@ async fn open(config: &Config) -> Result<Opened, HubError> {
             let target = connect_url(&url, n.url_id());
             match connect(&target, token.as_deref(), kind).await {
                 Ok(transport) => {
-                    let stateful = n.use_stateful_reconnect && kind == TransportKind::WebSockets;
+                    let stateful =
+                        n.use_stateful_reconnect && kind == HttpTransportType::WebSockets;
                     opened = Some((transport, n.connection_id, target, token, stateful));
                     break;
                 }
@@ -1180,7 +1181,7 @@ async fn resume(
     };
     let mut transport = tokio::time::timeout(
         HANDSHAKE_TIMEOUT,
-        Transport::connect(TransportKind::WebSockets, connect),
+        Transport::connect(HttpTransportType::WebSockets, connect),
     )
     .await
     .map_err(|_| HubError::WebSocket("stateful reconnect timed out".into()))??;

@@ -1,6 +1,6 @@
 //! The client's errors.
 
-use sio_signalr_proto::negotiate::TransportKind;
+use sio_signalr_proto::negotiate::HttpTransportType;
 
 /// Boxed error of an access token factory.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -31,7 +31,7 @@ pub enum HubError {
     TooManyRedirects,
     /// No transport both sides support could be started.
     #[error("no transport could be started: {}", format_failures(.0))]
-    NoTransport(Vec<(TransportKind, String)>),
+    NoTransport(Vec<(HttpTransportType, String)>),
     /// A WebSocket could not be opened or failed.
     #[error("WebSocket: {0}")]
     WebSocket(String),
@@ -73,7 +73,7 @@ pub enum HubError {
     AlreadyStarted,
 }
 
-fn format_failures(failures: &[(TransportKind, String)]) -> String {
+fn format_failures(failures: &[(HttpTransportType, String)]) -> String {
     if failures.is_empty() {
         return "none offered that the client allows".to_owned();
     }

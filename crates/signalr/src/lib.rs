@@ -40,5 +40,5 @@ pub use connection::{
 pub use error::{BoxError, HubError};
 pub use retry::{DefaultRetryPolicy, RetryContext, RetryPolicy};
 pub use sio_signalr_proto as proto;
-pub use sio_signalr_proto::negotiate::TransportKind;
+pub use sio_signalr_proto::negotiate::HttpTransportType;
 pub use sio_signalr_proto::{HubProtocol, Value};

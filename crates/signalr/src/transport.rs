@@ -11,7 +11,9 @@ use http::{Method, StatusCode, header};
 use http_body_util::BodyExt;
 use rustls::ClientConfig;
 use rustls::pki_types::ServerName;
-use sio_signalr_proto::negotiate::{TransferFormat, TransportKind, append_query, websocket_url};
+use sio_signalr_proto::negotiate::{
+    HttpTransportType, TransferFormat, append_query, websocket_url,
+};
 use sio_signalr_proto::sse::SseDecoder;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
@@ -56,7 +58,7 @@ enum Inner {
 
 /// An open transport.
 pub(crate) struct Transport {
-    pub(crate) kind: TransportKind,
+    pub(crate) kind: HttpTransportType,
     inner: Inner,
     pub(crate) events: mpsc::Receiver<TransportEvent>,
     task: JoinHandle<()>,
@@ -88,11 +90,11 @@ fn now_ms() -> u128 {
 }
 
 impl Transport {
-    pub(crate) async fn connect(kind: TransportKind, c: Connect<'_>) -> Result<Self, HubError> {
+    pub(crate) async fn connect(kind: HttpTransportType, c: Connect<'_>) -> Result<Self, HubError> {
         let (tx, events) = mpsc::channel(64);
         let binary = c.format == TransferFormat::Binary;
         let (inner, task) = match kind {
-            TransportKind::WebSockets => {
+            HttpTransportType::WebSockets => {
                 let ws = open_websocket(&c).await?;
                 let (sink, stream) = ws.split();
                 let sink = Box::new(sink);
@@ -101,7 +103,7 @@ impl Transport {
                     tokio::spawn(read_websocket(stream, tx)),
                 )
             }
-            TransportKind::ServerSentEvents => {
+            HttpTransportType::ServerSentEvents => {
                 // The official client puts the token in the query for SSE (browsers' EventSource
                 // cannot send headers).
                 let url = match &c.token {
@@ -129,7 +131,7 @@ impl Transport {
                 ));
                 (http_inner(&c, binary), task)
             }
-            TransportKind::LongPolling => {
+            HttpTransportType::LongPolling => {
                 // The poll loop starts at once and the transport counts as open: the handshake
                 // is sent while the first poll is out, so a server that holds the first poll
                 // (instead of answering it at once) does not delay or time out the handshake.
@@ -147,7 +149,7 @@ impl Transport {
 
     /// Long polling keeps the connection alive by itself: no pings, no server timeout.
     pub(crate) fn inherent_keep_alive(&self) -> bool {
-        self.kind == TransportKind::LongPolling
+        self.kind == HttpTransportType::LongPolling
     }
 
     pub(crate) async fn send(&mut self, frame: Vec<u8>) -> Result<(), HubError> {
@@ -206,7 +208,7 @@ impl Transport {
             Inner::Http {
                 http, url, token, ..
             } => {
-                if self.kind == TransportKind::LongPolling {
+                if self.kind == HttpTransportType::LongPolling {
                     let delete =
                         http.fetch(Method::DELETE, url, token.as_deref(), &[], Bytes::new());
                     let _ = tokio::time::timeout(Duration::from_secs(5), delete).await;

@@ -18,9 +18,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{Peer, builder, connected};
-use sio_signalr::{HubError, HubProtocol, TransportKind};
+use sio_signalr::{HttpTransportType, HubError, HubProtocol};
 
-async fn cases(transport: TransportKind, protocol: HubProtocol) {
+async fn cases(transport: HttpTransportType, protocol: HubProtocol) {
     let peer = Peer::aiosignalr().await;
     let hub = format!("{}/hub", peer.base());
 
@@ -66,25 +66,25 @@ async fn cases(transport: TransportKind, protocol: HubProtocol) {
 
 #[tokio::test]
 async fn websockets_json() {
-    cases(TransportKind::WebSockets, HubProtocol::Json).await;
+    cases(HttpTransportType::WebSockets, HubProtocol::Json).await;
 }
 
 #[tokio::test]
 async fn websockets_messagepack() {
-    cases(TransportKind::WebSockets, HubProtocol::MessagePack).await;
+    cases(HttpTransportType::WebSockets, HubProtocol::MessagePack).await;
 }
 
 #[tokio::test]
 async fn server_sent_events_json() {
-    cases(TransportKind::ServerSentEvents, HubProtocol::Json).await;
+    cases(HttpTransportType::ServerSentEvents, HubProtocol::Json).await;
 }
 
 #[tokio::test]
 async fn long_polling_json() {
-    cases(TransportKind::LongPolling, HubProtocol::Json).await;
+    cases(HttpTransportType::LongPolling, HubProtocol::Json).await;
 }
 
 #[tokio::test]
 async fn long_polling_messagepack() {
-    cases(TransportKind::LongPolling, HubProtocol::MessagePack).await;
+    cases(HttpTransportType::LongPolling, HubProtocol::MessagePack).await;
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{Peer, builder, connected, official};
 use serde_json::{Value as Json, json};
-use sio_signalr::{HubConnectionState, HubError, HubEvent, HubProtocol, TransportKind};
+use sio_signalr::{HttpTransportType, HubConnectionState, HubError, HubEvent, HubProtocol};
 use tokio::sync::mpsc;
 
 const ALL: &[&str] = &[
@@ -40,7 +40,7 @@ const ALL: &[&str] = &[
     "garbage",
 ];
 
-async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case: &str) {
+async fn ours(base: &str, transport: HttpTransportType, protocol: HubProtocol, case: &str) {
     let hub = format!("{base}/hub");
     let within = |secs| Duration::from_secs(secs);
     match case {
@@ -331,7 +331,7 @@ async fn ours(base: &str, transport: TransportKind, protocol: HubProtocol, case:
     }
 }
 
-async fn both(transport: TransportKind, protocol: HubProtocol, cases: &[&str]) {
+async fn both(transport: HttpTransportType, protocol: HubProtocol, cases: &[&str]) {
     let hub = Peer::hub().await;
     official(&hub.base(), transport, protocol, cases).await;
     for case in cases {
@@ -347,37 +347,48 @@ async fn both(transport: TransportKind, protocol: HubProtocol, cases: &[&str]) {
 
 #[tokio::test]
 async fn websockets_json() {
-    both(TransportKind::WebSockets, HubProtocol::Json, ALL).await;
+    both(HttpTransportType::WebSockets, HubProtocol::Json, ALL).await;
 }
 
 #[tokio::test]
 async fn websockets_messagepack() {
-    both(TransportKind::WebSockets, HubProtocol::MessagePack, ALL).await;
+    both(HttpTransportType::WebSockets, HubProtocol::MessagePack, ALL).await;
 }
 
 #[tokio::test]
 async fn server_sent_events_json() {
-    both(TransportKind::ServerSentEvents, HubProtocol::Json, ALL).await;
+    both(HttpTransportType::ServerSentEvents, HubProtocol::Json, ALL).await;
 }
 
 #[tokio::test]
 async fn long_polling_json() {
-    both(TransportKind::LongPolling, HubProtocol::Json, ALL).await;
+    both(HttpTransportType::LongPolling, HubProtocol::Json, ALL).await;
 }
 
 #[tokio::test]
 async fn long_polling_messagepack() {
-    both(TransportKind::LongPolling, HubProtocol::MessagePack, ALL).await;
+    both(
+        HttpTransportType::LongPolling,
+        HubProtocol::MessagePack,
+        ALL,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn skip_negotiation_websockets() {
     let hub = Peer::hub().await;
     for protocol in [HubProtocol::Json, HubProtocol::MessagePack] {
-        official(&hub.base(), TransportKind::WebSockets, protocol, &["skip"]).await;
+        official(
+            &hub.base(),
+            HttpTransportType::WebSockets,
+            protocol,
+            &["skip"],
+        )
+        .await;
         let c = builder(
             &format!("{}/hub", hub.base()),
-            TransportKind::WebSockets,
+            HttpTransportType::WebSockets,
             protocol,
         )
         .with_skip_negotiation(true)
@@ -395,7 +406,7 @@ async fn messagepack_over_server_sent_events_is_refused_like_the_official_client
     let hub = Peer::hub().await;
     let c = builder(
         &format!("{}/hub", hub.base()),
-        TransportKind::ServerSentEvents,
+        HttpTransportType::ServerSentEvents,
         HubProtocol::MessagePack,
     )
     .build()
@@ -415,17 +426,20 @@ async fn fallback_follows_the_server_order() {
         .build()
         .unwrap();
     c.start().await.unwrap();
-    assert_eq!(c.transport(), Some(TransportKind::WebSockets));
+    assert_eq!(c.transport(), Some(HttpTransportType::WebSockets));
     c.stop().await;
     // Without WebSockets, the next one the server lists that carries binary: Long Polling.
     let c = sio_signalr::HubConnectionBuilder::new()
         .with_url(format!("{}/hub", hub.base()))
-        .with_transports(&[TransportKind::ServerSentEvents, TransportKind::LongPolling])
+        .with_transports(&[
+            HttpTransportType::ServerSentEvents,
+            HttpTransportType::LongPolling,
+        ])
         .with_hub_protocol(HubProtocol::MessagePack)
         .build()
         .unwrap();
     c.start().await.unwrap();
-    assert_eq!(c.transport(), Some(TransportKind::LongPolling));
+    assert_eq!(c.transport(), Some(HttpTransportType::LongPolling));
     assert_eq!(
         c.invoke::<String, _>("Transport", &()).await.unwrap(),
         "LongPolling"
@@ -436,7 +450,10 @@ async fn fallback_follows_the_server_order() {
 #[tokio::test]
 async fn keep_alive_and_server_timeout() {
     let hub = Peer::hub_with(json!({"pingMs": 100})).await;
-    for transport in [TransportKind::WebSockets, TransportKind::ServerSentEvents] {
+    for transport in [
+        HttpTransportType::WebSockets,
+        HttpTransportType::ServerSentEvents,
+    ] {
         official(&hub.base(), transport, HubProtocol::Json, &["timeout"]).await;
         let c = builder(&format!("{}/hub", hub.base()), transport, HubProtocol::Json)
             .with_keep_alive_interval(Duration::from_millis(100))
@@ -488,14 +505,14 @@ async fn stateful_reconnect_websockets() {
     for protocol in [HubProtocol::Json, HubProtocol::MessagePack] {
         official(
             &hub.base(),
-            TransportKind::WebSockets,
+            HttpTransportType::WebSockets,
             protocol,
             &["stateful"],
         )
         .await;
         let c = builder(
             &format!("{}/hub", hub.base()),
-            TransportKind::WebSockets,
+            HttpTransportType::WebSockets,
             protocol,
         )
         .with_stateful_reconnect()
@@ -565,9 +582,9 @@ async fn a_sloppy_hub_is_understood() {
     // the official client refuses): ignored by ours.
     let hub = Peer::hub().await;
     for transport in [
-        TransportKind::WebSockets,
-        TransportKind::ServerSentEvents,
-        TransportKind::LongPolling,
+        HttpTransportType::WebSockets,
+        HttpTransportType::ServerSentEvents,
+        HttpTransportType::LongPolling,
     ] {
         official(&hub.base(), transport, HubProtocol::Json, &["sloppy"]).await;
         for path in ["sloppy", "idless"] {
@@ -591,14 +608,14 @@ async fn stop_during_start_cancels_the_start() {
     let hub = Peer::hub().await;
     official(
         &hub.base(),
-        TransportKind::WebSockets,
+        HttpTransportType::WebSockets,
         HubProtocol::Json,
         &["slow"],
     )
     .await;
     let c = builder(
         &format!("{}/slow/hub", hub.base()),
-        TransportKind::WebSockets,
+        HttpTransportType::WebSockets,
         HubProtocol::Json,
     )
     .build()

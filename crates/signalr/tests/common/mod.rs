@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use sio_signalr::{HubConnection, HubConnectionBuilder, HubProtocol, TransportKind};
+use sio_signalr::{HttpTransportType, HubConnection, HubConnectionBuilder, HubProtocol};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -80,7 +80,7 @@ impl Peer {
     }
 }
 
-pub fn transport_name(t: TransportKind) -> &'static str {
+pub fn transport_name(t: HttpTransportType) -> &'static str {
     t.name()
 }
 
@@ -89,7 +89,12 @@ pub fn protocol_name(p: HubProtocol) -> &'static str {
 }
 
 /// Runs `cases` with the official client against the hub at `base`; panics unless all pass.
-pub async fn official(base: &str, transport: TransportKind, protocol: HubProtocol, cases: &[&str]) {
+pub async fn official(
+    base: &str,
+    transport: HttpTransportType,
+    protocol: HubProtocol,
+    cases: &[&str],
+) {
     let opts = serde_json::json!({
         "base": base,
         "transport": transport.name(),
@@ -120,7 +125,11 @@ pub async fn official(base: &str, transport: TransportKind, protocol: HubProtoco
     );
 }
 
-pub fn builder(url: &str, transport: TransportKind, protocol: HubProtocol) -> HubConnectionBuilder {
+pub fn builder(
+    url: &str,
+    transport: HttpTransportType,
+    protocol: HubProtocol,
+) -> HubConnectionBuilder {
     HubConnectionBuilder::new()
         .with_url(url)
         .with_transports(&[transport])
@@ -129,7 +138,7 @@ pub fn builder(url: &str, transport: TransportKind, protocol: HubProtocol) -> Hu
 
 pub async fn connected(
     url: &str,
-    transport: TransportKind,
+    transport: HttpTransportType,
     protocol: HubProtocol,
 ) -> HubConnection {
     let c = builder(url, transport, protocol).build().unwrap();
