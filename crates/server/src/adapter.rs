@@ -5,6 +5,11 @@
 //! keeps disconnected sessions for connection state recovery. A cluster adapter (Redis, …) wraps
 //! a `LocalAdapter`, overrides the operations that must cross nodes, and calls back into its
 //! local part for what arrives from other nodes. The server itself never needs to change.
+//!
+//! This module is the API of adapter authors; applications only hand an [`AdapterFactory`] to
+//! [`SocketIo::with_adapter`](crate::SocketIo::with_adapter). A cluster adapter that speaks
+//! socket.io-adapter's `ClusterAdapter` messages (Redis streams, sharded Redis, Postgres, …)
+//! is better written as a transport of the `sio-cluster-adapter` crate, which does the rest.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -20,9 +25,9 @@ use std::{
 use sio_socketio_proto::{Packet, Value};
 use tokio::sync::mpsc;
 
+pub use crate::error::AdapterError;
 use crate::{
     config::RecoveryConfig,
-    error::AdapterError,
     handshake::Handshake,
     namespace::Namespace,
     socket::{AckSink, Socket},
