@@ -116,19 +116,18 @@ impl<'a> ClusterMessage<'a> {
         }
     }
 
-    /// A message read from its envelope `{uid, nsp, type, data?}`; `None` without a known type.
-    /// A missing `uid` or `nsp` is empty (so a message without `nsp` reaches no namespace, as in
-    /// Node).
-    pub fn from_value(mut value: Value) -> Option<ClusterMessage<'static>> {
-        let kind = MessageType::from_u64(get(&value, "type")?.as_u64()?)?;
-        let data = take(&mut value, "data");
-        let uid = get_str(&value, "uid").unwrap_or_default().to_owned();
-        let nsp = get_str(&value, "nsp").unwrap_or_default().to_owned();
+    /// A message read from its envelope `{uid, nsp, type, data?}`, borrowing the sender and the
+    /// namespace from it (`data` is taken out); `None` without a known type. A missing `uid` or
+    /// `nsp` is empty (so a message without `nsp` reaches no namespace, as in Node).
+    pub fn from_value(value: &'a mut Value) -> Option<Self> {
+        let kind = MessageType::from_u64(get(value, "type")?.as_u64()?)?;
+        let data = take(value, "data").filter(|d| !d.is_nil());
+        let value: &'a Value = value;
         Some(ClusterMessage {
-            uid: Cow::Owned(uid),
-            nsp: Cow::Owned(nsp),
+            uid: Cow::Borrowed(get_str(value, "uid").unwrap_or_default()),
+            nsp: Cow::Borrowed(get_str(value, "nsp").unwrap_or_default()),
             kind,
-            data: data.filter(|d| !d.is_nil()),
+            data,
         })
     }
 
@@ -218,7 +217,7 @@ mod tests {
             serde_json::json!({"uid": "abc", "nsp": "/chat", "type": 3, "data": {"packet": "x"}})
         );
         assert_eq!(
-            ClusterMessage::from_value(decode_any(&json).unwrap()).unwrap(),
+            ClusterMessage::from_value(&mut decode_any(&json).unwrap()).unwrap(),
             text
         );
         let binary = ClusterMessage::new(
@@ -231,7 +230,7 @@ mod tests {
         let packed = binary.clone().to_json_or_msgpack().unwrap();
         assert_ne!(packed.first(), Some(&b'{'));
         assert_eq!(
-            ClusterMessage::from_value(decode_any(&packed).unwrap()).unwrap(),
+            ClusterMessage::from_value(&mut decode_any(&packed).unwrap()).unwrap(),
             binary
         );
         // A join carries no application values: JSON even with a binary-looking field.
@@ -246,11 +245,12 @@ mod tests {
 
     #[test]
     fn defaults_of_a_sparse_envelope() {
-        let bare = ClusterMessage::from_value(map([("type", Value::from(2))])).unwrap();
+        let mut bare = map([("type", Value::from(2))]);
+        let bare = ClusterMessage::from_value(&mut bare).unwrap();
         assert_eq!((&*bare.uid, &*bare.nsp), ("", ""));
         assert_eq!(bare.kind, MessageType::Heartbeat);
         assert_eq!(bare.data, None);
-        assert!(ClusterMessage::from_value(map([("type", Value::from(99))])).is_none());
-        assert!(ClusterMessage::from_value(Value::from(3)).is_none());
+        assert!(ClusterMessage::from_value(&mut map([("type", Value::from(99))])).is_none());
+        assert!(ClusterMessage::from_value(&mut Value::from(3)).is_none());
     }
 }

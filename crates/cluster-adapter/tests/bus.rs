@@ -42,8 +42,8 @@ impl Bus {
                 let Some(bus) = weak.upgrade() else { return };
                 let nodes: Vec<_> = bus.nodes.lock().unwrap().clone();
                 for node in nodes.iter().filter_map(Weak::upgrade) {
-                    let message = ClusterMessage::from_value(decode_any(&bytes).unwrap()).unwrap();
-                    node.receive(message, None);
+                    let mut value = decode_any(&bytes).unwrap();
+                    node.receive(ClusterMessage::from_value(&mut value).unwrap(), None);
                 }
             }
         });

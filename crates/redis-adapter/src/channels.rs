@@ -38,7 +38,7 @@ pub(crate) fn channel_handler<T: ClusterTransport>(
             return;
         };
         match decode(&message.payload) {
-            Ok(decoded) => match ClusterMessage::from_value(decoded) {
+            Ok(mut decoded) => match ClusterMessage::from_value(&mut decoded) {
                 Some(decoded) => adapter.receive(decoded, None),
                 None => tracing::debug!("ignoring a message of no known type"),
             },
