@@ -189,7 +189,6 @@ pub fn random_id() -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::value::{decode_any, map};
 
