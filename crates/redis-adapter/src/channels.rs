@@ -8,9 +8,12 @@ use std::{
 };
 
 use sio_cluster_adapter::{ClusterMessage, ClusterTransport, TransportAdapter, WireError};
-use sio_server::Value;
+use sio_server::{
+    Value,
+    adapter::{AdapterError, BoxFuture},
+};
 
-use crate::redis_io::{Connections, Handler, Incoming};
+use crate::redis_io::{Connections, Handler, Incoming, SubscriberKind};
 
 /// Adapters by channel (or by namespace name, for the stream reader).
 pub(crate) type Routes<T> = RwLock<HashMap<String, Weak<TransportAdapter<T>>>>;
@@ -67,6 +70,23 @@ impl NamespaceChannels {
     /// (sharded adapter).
     pub(crate) fn sub_channel(&self, name: &str) -> String {
         format!("{}{name}#", self.public)
+    }
+
+    /// The number of nodes: how many connections subscribe to the public channel (`PUBSUB
+    /// NUMSUB`, or `SHARDNUMSUB` for sharded pub/sub).
+    pub(crate) fn count_nodes(
+        &self,
+        conns: &Connections,
+        kind: SubscriberKind,
+    ) -> BoxFuture<'static, Result<usize, AdapterError>> {
+        let (conns, channel) = (conns.clone(), self.public.clone());
+        Box::pin(async move {
+            let count = match kind {
+                SubscriberKind::PubSub => conns.numsub(&channel).await,
+                SubscriberKind::Sharded => conns.shardnumsub(&channel).await,
+            };
+            count.map_err(|e| AdapterError::Transport(e.to_string()))
+        })
     }
 
     /// Routes both channels to `adapter` and subscribes to them.

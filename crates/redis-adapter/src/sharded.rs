@@ -172,13 +172,8 @@ impl ClusterTransport for ShardedTransport {
     }
 
     fn node_count(&self) -> BoxFuture<'static, Result<usize, AdapterError>> {
-        let (conns, channel) = (self.conns.clone(), self.channels.public.clone());
-        Box::pin(async move {
-            conns
-                .shardnumsub(&channel)
-                .await
-                .map_err(|e| AdapterError::Transport(e.to_string()))
-        })
+        self.channels
+            .count_nodes(&self.conns, SubscriberKind::Sharded)
     }
 
     fn close(&self, local: &LocalAdapter) {

@@ -45,7 +45,7 @@ use sio_server::{
 use crate::{
     channels::{NamespaceChannels, Routes, channel_handler, lookup},
     error::Error,
-    redis_io::Connections,
+    redis_io::{Connections, SubscriberKind},
 };
 
 /// Most XRANGE calls to replay a session's missed packets (as Node).
@@ -369,13 +369,8 @@ impl ClusterTransport for StreamsTransport {
     }
 
     fn node_count(&self) -> BoxFuture<'static, Result<usize, AdapterError>> {
-        let (conns, channel) = (self.conns.clone(), self.channels.public.clone());
-        Box::pin(async move {
-            conns
-                .numsub(&channel)
-                .await
-                .map_err(|e| AdapterError::Transport(e.to_string()))
-        })
+        self.channels
+            .count_nodes(&self.conns, SubscriberKind::PubSub)
     }
 
     fn persist_session(&self, local: &LocalAdapter, session: Session) {
