@@ -2,7 +2,7 @@
 
 use std::{str::FromStr, sync::Arc, time::Duration};
 
-use sio_server::{Adapter, AdapterFactory, LocalAdapter};
+use sio_server::adapter::{Adapter, AdapterFactory, LocalAdapter};
 
 use crate::{
     PubSubConfig, RedisAdapter, RedisShardedAdapter, RedisStreamsAdapter, ShardedConfig,

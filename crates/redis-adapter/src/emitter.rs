@@ -7,16 +7,17 @@
 
 use redis::aio::ConnectionManager;
 use serde::Serialize;
-use sio_server::{
-    BroadcastFlags, BroadcastOptions, Value,
-    proto::{Packet, is_reserved_event, to_args},
-};
-
-use crate::{
-    error::Error,
+use sio_cluster_adapter::{
     value::{map, string_array, to_json_string, to_msgpack},
     wire::{opts_to_value, packet_to_value},
 };
+use sio_server::{
+    Value,
+    adapter::{BroadcastFlags, BroadcastOptions},
+    proto::{Packet, is_reserved_event, to_args},
+};
+
+use crate::error::Error;
 
 /// The uid every emitter uses: servers know the message comes from no node.
 const EMITTER_UID: &str = "emitter";

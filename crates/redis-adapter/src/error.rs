@@ -23,12 +23,3 @@ pub enum Error {
     #[error("redis subscriber connection not ready within {0:?}")]
     SubscriberTimeout(std::time::Duration),
 }
-
-/// A message from another node that could not be read; it is dropped, nothing else is affected.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub(crate) enum WireError {
-    #[error("malformed msgpack: {0}")]
-    Msgpack(String),
-    #[error("malformed JSON: {0}")]
-    Json(String),
-}

@@ -15,6 +15,10 @@
 //! - [`Emitter`]: sends broadcasts, room changes and disconnections into the cluster from a
 //!   process that is not a server (`@socket.io/redis-emitter` 5).
 //!
+//! The streams and sharded adapters are transports of [`sio_cluster_adapter`] (socket.io-adapter's
+//! `ClusterAdapter` messages, written once there); the pub/sub adapter speaks the older request
+//! format of `@socket.io/redis-adapter` and shares that crate's requests and encodings.
+//!
 //! Redis restarts are survived: the adapter reconnects by itself and subscribes again, local
 //! clients are served meanwhile, and each outage is logged once.
 //!
@@ -34,17 +38,14 @@
 //! # Ok(()) }
 //! ```
 
+mod channels;
 mod cluster;
 mod emitter;
 mod error;
 mod pubsub;
 mod redis_io;
-mod requests;
 mod sharded;
-mod socket_info;
 mod streams;
-mod value;
-mod wire;
 
 pub use cluster::{AdapterKind, ClusterAdapter, UnknownAdapterKind};
 pub use emitter::{Emitter, EmitterOperator};
@@ -52,5 +53,5 @@ pub use error::Error;
 pub use pubsub::{PubSubAdapter, PubSubConfig, RedisAdapter};
 pub use redis;
 pub use redis_io::sentinel_master_url;
-pub use sharded::{RedisShardedAdapter, ShardedConfig};
-pub use streams::{RedisStreamsAdapter, StreamsAdapter, StreamsConfig};
+pub use sharded::{RedisShardedAdapter, ShardedConfig, ShardedTransport};
+pub use streams::{RedisStreamsAdapter, StreamsAdapter, StreamsConfig, StreamsTransport};

@@ -18,22 +18,28 @@ use std::{
     time::Duration,
 };
 
-use sio_server::{
-    Adapter, AdapterError, AdapterFactory, BoxFuture, BroadcastAcks, BroadcastOptions,
-    LocalAdapter, Room, Session, SocketInfo, Value, proto::Packet,
-};
-use tokio::sync::mpsc;
-
-use crate::{
-    error::Error,
-    redis_io::{Connections, Handler, Incoming},
-    requests::{self, AckAnswer, Pending, PendingRequest},
+use sio_cluster_adapter::{
+    requests::{self, AckAnswer, Pending, PendingRequest, Requester},
     socket_info,
     value::{
         decode_any, encode_message, from_msgpack, get, get_str, map, string_array, strings, take,
         to_json_string,
     },
     wire::{event_data, opts_from_value, opts_to_value, packet_from_value, packet_to_value, uid2},
+};
+use sio_server::{
+    Value,
+    adapter::{
+        Adapter, AdapterError, AdapterFactory, BoxFuture, BroadcastAcks, BroadcastOptions,
+        LocalAdapter, Room, Session, SocketInfo,
+    },
+    proto::Packet,
+};
+use tokio::sync::mpsc;
+
+use crate::{
+    error::Error,
+    redis_io::{Connections, Handler, Incoming},
 };
 
 /// Request types of `@socket.io/redis-adapter`.
@@ -49,9 +55,6 @@ mod request {
     pub const BROADCAST_CLIENT_COUNT: u64 = 8;
     pub const BROADCAST_ACK: u64 = 9;
 }
-
-/// Node's wait for a broadcast's acknowledgements when none is given.
-const DEFAULT_ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Options of the pub/sub adapter, with the names and defaults of `@socket.io/redis-adapter`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +72,7 @@ impl Default for PubSubConfig {
     fn default() -> Self {
         PubSubConfig {
             key: "socket.io".into(),
-            requests_timeout: Duration::from_secs(5),
+            requests_timeout: requests::DEFAULT_REQUESTS_TIMEOUT,
             publish_on_specific_response_channel: false,
         }
     }
@@ -245,10 +248,6 @@ impl PubSubAdapter {
         get_str(request, "requestId").is_some_and(|id| self.pending.contains(id))
     }
 
-    fn register(&self) -> PendingRequest {
-        self.pending.register(uid2(6))
-    }
-
     fn publish_json(&self, channel: &str, message: &Value) {
         self.conns
             .publish(channel.to_owned(), to_json_string(message).into_bytes());
@@ -277,13 +276,6 @@ impl PubSubAdapter {
             (true, Some(uid)) => format!("{}{uid}#", self.response_channel),
             _ => self.response_channel.clone(),
         }
-    }
-
-    async fn node_count(&self) -> Result<usize, AdapterError> {
-        self.conns
-            .numsub(&self.request_channel)
-            .await
-            .map_err(|e| AdapterError::Transport(e.to_string()))
     }
 
     /// A broadcast from another node (or an emitter).
@@ -429,33 +421,25 @@ impl PubSubAdapter {
                 if from_me {
                     return;
                 }
-                let Some(Value::Array(data)) = take(&mut request, "data") else {
-                    return;
-                };
-                let mut data = data.into_iter();
-                let Some(Value::String(event)) = data.next() else {
-                    return;
-                };
-                let Some(event) = event.into_str() else {
-                    return;
-                };
-                let args: Vec<Value> = data.collect();
-                let Some(request_id) = request_id else {
-                    self.local.on_server_side_emit(event, args, None);
-                    return;
-                };
-                let (ack, answers) = mpsc::unbounded_channel();
-                self.local.on_server_side_emit(event, args, Some(ack));
-                let conns = self.conns.clone();
-                let channel = self.response_channel.clone();
-                requests::relay_first_answer(answers, self.config.requests_timeout, move |data| {
-                    let mut fields = vec![
-                        (Value::from("type"), Value::from(request::SERVER_SIDE_EMIT)),
-                        (Value::from("requestId"), request_id),
-                    ];
-                    fields.extend(data.map(|data| (Value::from("data"), data)));
-                    conns.publish(channel, to_json_string(&Value::Map(fields)).into_bytes());
+                let reply = request_id.map(|request_id| {
+                    let conns = self.conns.clone();
+                    let channel = self.response_channel.clone();
+                    move |data: Option<Value>| {
+                        let mut fields = vec![
+                            (Value::from("type"), Value::from(request::SERVER_SIDE_EMIT)),
+                            (Value::from("requestId"), request_id),
+                        ];
+                        fields.extend(data.map(|data| (Value::from("data"), data)));
+                        conns.publish(channel, to_json_string(&Value::Map(fields)).into_bytes());
+                    }
                 });
+                let data = take(&mut request, "data");
+                requests::run_server_side_emit(
+                    &self.local,
+                    data,
+                    reply,
+                    self.config.requests_timeout,
+                );
             }
             request::BROADCAST => {
                 if self.is_own_request(&request) {
@@ -468,31 +452,29 @@ impl PubSubAdapter {
                     return;
                 };
                 let opts = opts_from_value(get(&request, "opts"));
-                // The requester's wait, at most MAX_PEER_ACK_TIMEOUT (opts_from_value caps it): the
-                // task below lives that long.
-                let timeout = opts.flags.timeout.unwrap_or(DEFAULT_ACK_TIMEOUT);
-                let (collector, answers) = mpsc::unbounded_channel();
-                let count = self.local.broadcast_with_ack(packet, &opts, collector);
                 let channel = self.response_channel_for(&request);
-                self.publish_json(
-                    &channel,
-                    &map([
+                let count_id = request_id.clone();
+                let send_count = |count: usize| {
+                    let message = map([
                         ("type", Value::from(request::BROADCAST_CLIENT_COUNT)),
-                        ("requestId", request_id.clone()),
+                        ("requestId", count_id),
                         ("clientCount", Value::from(count)),
-                    ]),
-                );
+                    ]);
+                    self.publish_json(&channel, &message);
+                };
                 let conns = self.conns.clone();
-                requests::relay_acks(answers, count, timeout, move |packet| {
+                let ack_channel = channel.clone();
+                let send_ack = move |packet: Option<Value>| {
                     let mut fields = vec![
                         (Value::from("type"), Value::from(request::BROADCAST_ACK)),
                         (Value::from("requestId"), request_id.clone()),
                     ];
                     fields.extend(packet.map(|packet| (Value::from("packet"), packet)));
                     if let Some(payload) = encode_message(&Value::Map(fields)) {
-                        conns.publish(channel.clone(), payload);
+                        conns.publish(ack_channel.clone(), payload);
                     }
-                });
+                };
+                requests::relay_broadcast_acks(&self.local, packet, &opts, send_count, send_ack);
             }
             other => tracing::debug!(request_type = other, "ignoring unknown request type"),
         }
@@ -527,6 +509,20 @@ impl PubSubAdapter {
 
     fn me(&self) -> Option<Arc<PubSubAdapter>> {
         self.me.upgrade()
+    }
+}
+
+impl Requester<Value> for PubSubAdapter {
+    /// `PUBSUB NUMSUB` of the request channel, which every node subscribes to.
+    async fn node_count(&self) -> Result<usize, AdapterError> {
+        self.conns
+            .numsub(&self.request_channel)
+            .await
+            .map_err(|e| AdapterError::Transport(e.to_string()))
+    }
+
+    fn register(&self) -> PendingRequest {
+        self.pending.register(uid2(6))
     }
 }
 
@@ -583,27 +579,15 @@ impl Adapter for PubSubAdapter {
         }
         let local_count = self.local.broadcast_with_ack(packet, &opts, collector);
         Box::pin(async move {
-            let (Some(me), Some(request)) = (me, request) else {
-                return sio_server::collect_acks(answers, local_count, timeout).await;
-            };
             let read = |answer: Value| match get(&answer, "type").and_then(Value::as_u64) {
                 Some(request::BROADCAST_CLIENT_COUNT) => {
-                    AckAnswer::ClientCount(requests::client_count(get(&answer, "clientCount")))
+                    AckAnswer::client_count(get(&answer, "clientCount"))
                 }
-                Some(request::BROADCAST_ACK) => {
-                    AckAnswer::Ack(get(&answer, "packet").cloned().into_iter().collect())
-                }
+                Some(request::BROADCAST_ACK) => AckAnswer::ack(get(&answer, "packet")),
                 _ => AckAnswer::Other,
             };
-            requests::collect_broadcast_acks(
-                answers,
-                local_count,
-                request,
-                me.node_count(),
-                timeout,
-                read,
-            )
-            .await
+            let asked = me.as_ref().zip(request).map(|(me, r)| (r, me.node_count()));
+            requests::collect_broadcast_acks(answers, local_count, asked, timeout, read).await
         })
     }
 
@@ -642,15 +626,10 @@ impl Adapter for PubSubAdapter {
             };
             let opts = opts_to_value(&opts, false);
             requests::ask_other_nodes(
-                me.node_count(),
-                || me.register(),
+                &*me,
                 |id| me.publish_request_with_id(id, request::REMOTE_FETCH, ("opts", opts)),
                 me.config.requests_timeout,
-                |answer| {
-                    if let Some(Value::Array(remote)) = get(&answer, "sockets") {
-                        sockets.extend(remote.iter().filter_map(socket_info::from_value));
-                    }
-                },
+                |answer| socket_info::extend_from(&mut sockets, get(&answer, "sockets")),
             )
             .await?;
             Ok(sockets)
@@ -672,32 +651,17 @@ impl Adapter for PubSubAdapter {
             ]));
             return Box::pin(async { Ok(Vec::new()) });
         };
-        let me = self.me();
-        Box::pin(async move {
-            let Some(me) = me else {
-                return Ok(Vec::new());
-            };
-            let mut responses = Vec::new();
-            requests::ask_other_nodes(
-                me.node_count(),
-                || me.register(),
-                |id| me.publish_request_with_id(id, request::SERVER_SIDE_EMIT, ("data", data)),
-                timeout,
-                |answer| responses.push(get(&answer, "data").cloned().into_iter().collect()),
-            )
-            .await?;
-            Ok(responses)
+        let publish = |me: &Self, id: &str| {
+            me.publish_request_with_id(id, request::SERVER_SIDE_EMIT, ("data", data));
+        };
+        requests::server_side_answers(self.me(), publish, timeout, |answer: &Value| {
+            get(answer, "data")
         })
     }
 
     fn server_count(&self) -> BoxFuture<'static, usize> {
         let me = self.me();
-        Box::pin(async move {
-            match me {
-                Some(me) => me.node_count().await.unwrap_or(1).max(1),
-                None => 1,
-            }
-        })
+        Box::pin(async move { requests::server_count(me.as_ref().map(|me| me.node_count())).await })
     }
 
     fn persist_session(&self, session: Session) {

@@ -8,15 +8,21 @@
 //! it. Messages are JSON, or notepack msgpack when they hold binary. `PUBSUB SHARDNUMSUB p#nsp#`
 //! is the number of nodes.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Weak},
+    time::Duration,
+};
 
-use sio_server::{Adapter, AdapterFactory, LocalAdapter};
+use sio_cluster_adapter::{
+    ClusterMessage, ClusterTransport, DEFAULT_REQUESTS_TIMEOUT, MessageType, TransportAdapter,
+    value::{decode_any, get, strings},
+};
+use sio_server::adapter::{Adapter, AdapterError, AdapterFactory, BoxFuture, LocalAdapter};
 
 use crate::{
+    channels::{NamespaceChannels, Routes, channel_handler},
     error::Error,
     redis_io::{Connections, SubscriberKind},
-    streams::{Adapters, Mode, StreamsConfig, channel_handler, create_adapter},
-    value::decode_any,
 };
 
 /// Options of the sharded adapter, with the names and defaults of `createShardedAdapter`.
@@ -32,7 +38,7 @@ impl Default for ShardedConfig {
     fn default() -> Self {
         ShardedConfig {
             channel_prefix: "socket.io".into(),
-            requests_timeout: Duration::from_secs(5),
+            requests_timeout: DEFAULT_REQUESTS_TIMEOUT,
         }
     }
 }
@@ -52,9 +58,9 @@ impl Default for ShardedConfig {
 #[derive(Clone)]
 pub struct RedisShardedAdapter {
     conns: Connections,
-    config: StreamsConfig,
-    adapters: Arc<Adapters>,
-    channels: Arc<Adapters>,
+    config: ShardedConfig,
+    /// Channel → adapter.
+    channels: Arc<Routes<ShardedTransport>>,
 }
 
 impl std::fmt::Debug for RedisShardedAdapter {
@@ -72,17 +78,12 @@ impl RedisShardedAdapter {
     /// The URL is invalid or Redis cannot be reached.
     pub async fn connect(url: &str, config: ShardedConfig) -> Result<Self, Error> {
         let client = crate::redis_io::open_client(url).await?;
-        let channels: Arc<Adapters> = Arc::default();
+        let channels: Arc<Routes<ShardedTransport>> = Arc::default();
         let handler = channel_handler(channels.clone(), decode_any);
         let conns = Connections::open_with(client, handler, SubscriberKind::Sharded).await?;
         Ok(RedisShardedAdapter {
             conns,
-            config: StreamsConfig {
-                channel_prefix: config.channel_prefix,
-                requests_timeout: config.requests_timeout,
-                ..StreamsConfig::default()
-            },
-            adapters: Arc::default(),
+            config,
             channels,
         })
     }
@@ -90,24 +91,26 @@ impl RedisShardedAdapter {
 
 impl AdapterFactory for RedisShardedAdapter {
     fn create(&self, local: LocalAdapter) -> Arc<dyn Adapter> {
-        let adapter = create_adapter(
-            local,
-            Mode::Sharded,
-            &self.conns,
-            &self.config,
-            &self.adapters,
-            &self.channels,
-        );
+        let uid = TransportAdapter::<ShardedTransport>::new_uid();
+        let channels =
+            NamespaceChannels::new(&self.config.channel_prefix, local.namespace_name(), &uid);
+        let transport = ShardedTransport {
+            conns: self.conns.clone(),
+            channels: channels.clone(),
+            routes: Arc::downgrade(&self.channels),
+        };
+        let adapter = TransportAdapter::new(local, uid, transport, self.config.requests_timeout);
+        channels.open(&adapter, &self.channels, &self.conns);
         // A channel per public room with local sockets, as Node's `dynamic` mode (set before any
         // socket of the new namespace can join a room).
         let (conns, routes, me, base) = (
             self.conns.clone(),
             Arc::downgrade(&self.channels),
             Arc::downgrade(&adapter),
-            adapter.public_channel.clone(),
+            channels.public,
         );
         adapter
-            .local
+            .local()
             .on_room_change(Box::new(move |room: &str, created: bool| {
                 let channel = format!("{base}{room}#");
                 let Some(routes) = routes.upgrade() else {
@@ -123,5 +126,62 @@ impl AdapterFactory for RedisShardedAdapter {
                 }
             }));
         adapter
+    }
+}
+
+/// How the sharded adapter's messages travel: `SPUBLISH` of JSON (or notepack msgpack when they
+/// hold binary) on the namespace's channel, a room's channel, or the requester's.
+pub struct ShardedTransport {
+    conns: Connections,
+    channels: NamespaceChannels,
+    routes: Weak<Routes<ShardedTransport>>,
+}
+
+impl std::fmt::Debug for ShardedTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ShardedTransport")
+            .field("channel", &self.channels.public)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClusterTransport for ShardedTransport {
+    /// Node's `computeChannel`: a broadcast without acks to exactly one room that does not look
+    /// like a socket id (20 characters) goes to the room's own channel.
+    fn publish(&self, message: ClusterMessage<'_>) {
+        let room = match (message.kind, message.request_id(), &message.data) {
+            (MessageType::Broadcast, None, Some(data)) => {
+                match strings(get(data, "opts").and_then(|opts| get(opts, "rooms"))).as_slice() {
+                    [room] if room.chars().count() != 20 => Some(self.channels.sub_channel(room)),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let channel = room.unwrap_or_else(|| self.channels.public.clone());
+        if let Some(payload) = message.to_json_or_msgpack() {
+            self.conns.spublish(channel, payload);
+        }
+    }
+
+    fn publish_to(&self, node: &str, message: ClusterMessage<'_>) {
+        if let Some(payload) = message.to_json_or_msgpack() {
+            self.conns
+                .spublish(self.channels.sub_channel(node), payload);
+        }
+    }
+
+    fn node_count(&self) -> BoxFuture<'static, Result<usize, AdapterError>> {
+        self.channels
+            .count_nodes(&self.conns, SubscriberKind::Sharded)
+    }
+
+    fn close(&self, local: &LocalAdapter) {
+        let rooms = local
+            .all_rooms()
+            .iter()
+            .map(|room| self.channels.sub_channel(room))
+            .collect();
+        self.channels.close(rooms, &self.routes, &self.conns);
     }
 }

@@ -5,6 +5,11 @@
 //! keeps disconnected sessions for connection state recovery. A cluster adapter (Redis, …) wraps
 //! a `LocalAdapter`, overrides the operations that must cross nodes, and calls back into its
 //! local part for what arrives from other nodes. The server itself never needs to change.
+//!
+//! This module is the API of adapter authors; applications only hand an [`AdapterFactory`] to
+//! [`SocketIo::with_adapter`](crate::SocketIo::with_adapter). A cluster adapter that speaks
+//! socket.io-adapter's `ClusterAdapter` messages (Redis streams, sharded Redis, Postgres, …)
+//! is better written as a transport of the `sio-cluster-adapter` crate, which does the rest.
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
@@ -20,13 +25,8 @@ use std::{
 use sio_socketio_proto::{Packet, Value};
 use tokio::sync::mpsc;
 
-use crate::{
-    config::RecoveryConfig,
-    error::AdapterError,
-    handshake::Handshake,
-    namespace::Namespace,
-    socket::{AckSink, Socket},
-};
+pub use crate::error::AdapterError;
+use crate::{config::RecoveryConfig, handler::SocketRef, handshake::Handshake, namespace::Encoded};
 
 /// A room name. Every socket is also in the room named by its id.
 pub type Room = String;
@@ -246,9 +246,58 @@ struct Rooms {
 /// use): it must not block nor call back into this adapter.
 pub type RoomListener = Box<dyn Fn(&str, bool) + Send + Sync>;
 
+/// What the in-memory adapter asks of the namespace it serves, and all it asks of it: its
+/// sockets, one encoding of a broadcast for all of them, acknowledgement ids, and its
+/// server-side handlers (the seam socketioxide calls `SocketEmitter`). `Namespace` is the host;
+/// the adapter holds it weakly, as the namespace owns the adapter.
+pub(crate) trait SocketHost: Send + Sync {
+    /// This node's sockets of the namespace whose ids `keep` accepts.
+    fn sockets_where(&self, keep: &dyn Fn(&str) -> bool) -> Vec<SocketRef>;
+
+    /// This node's sockets with these ids, under one look-up; ids of sockets gone are skipped.
+    fn sockets_with_ids(&self, ids: &[&Arc<str>]) -> Vec<SocketRef>;
+
+    /// `packet` encoded once for every receiver (`None`, logged, when it cannot be).
+    fn encode_broadcast(&self, packet: &Packet) -> Option<Encoded>;
+
+    /// A fresh acknowledgement id for a broadcast that asks for acknowledgements.
+    fn next_ack_id(&self) -> u64;
+
+    /// Runs the namespace's server-side handler of `event`, if it has one.
+    fn run_server_side_handlers(&self, event: String, args: Vec<Value>, ack: Option<AckCollector>);
+}
+
+/// What the in-memory adapter does to one of its namespace's sockets, and all it does.
+pub(crate) trait LocalSocket {
+    /// The socket id, shared.
+    fn id_arc(&self) -> Arc<str>;
+
+    /// Queues an already-encoded broadcast; `false` when the socket did not take it (gone, or
+    /// busy and the broadcast volatile).
+    fn deliver_encoded(&self, packet: &Packet, encoded: &Encoded, volatile: bool) -> bool;
+
+    /// Sends the acknowledgement with id `ack_id` to `collector` when it comes.
+    fn expect_broadcast_ack(&self, ack_id: u64, collector: AckCollector);
+
+    /// No longer waits for acknowledgement `ack_id`.
+    fn forget_ack(&self, ack_id: u64);
+
+    /// Joins `rooms`.
+    fn join_rooms(&self, rooms: &[Room]);
+
+    /// Leaves `room`.
+    fn leave_room(&self, room: &str);
+
+    /// Disconnects from the namespace (and closes the connection when `close`).
+    fn disconnect_from_namespace(&self, close: bool);
+
+    /// Its details for `fetch_sockets`.
+    fn socket_info(&self) -> SocketInfo;
+}
+
 /// The in-memory adapter of one namespace on this node.
 pub struct LocalAdapter {
-    nsp: Weak<Namespace>,
+    host: Weak<dyn SocketHost>,
     name: String,
     rooms: RwLock<Rooms>,
     recovery: Option<RecoveryStore>,
@@ -267,12 +316,12 @@ impl std::fmt::Debug for LocalAdapter {
 
 impl LocalAdapter {
     pub(crate) fn new(
-        nsp: Weak<Namespace>,
+        host: Weak<dyn SocketHost>,
         name: String,
         recovery: Option<RecoveryConfig>,
     ) -> Self {
         LocalAdapter {
-            nsp,
+            host,
             name,
             rooms: RwLock::new(Rooms::default()),
             recovery: recovery.map(RecoveryStore::new),
@@ -405,8 +454,8 @@ impl LocalAdapter {
 
     /// The local sockets `opts` selects: members of any of its rooms (each once), or all
     /// sockets when it names none, minus members of its `except` rooms.
-    fn selected(&self, opts: &BroadcastOptions) -> Vec<Arc<Socket>> {
-        let Some(nsp) = self.nsp.upgrade() else {
+    fn selected(&self, opts: &BroadcastOptions) -> Vec<SocketRef> {
+        let Some(host) = self.host.upgrade() else {
             return Vec::new();
         };
         let state = self.read_rooms();
@@ -417,11 +466,7 @@ impl LocalAdapter {
             .collect();
         let excluded = |id: &str| except.iter().any(|members| members.contains(id));
         if opts.rooms.is_empty() {
-            return nsp
-                .sockets()
-                .into_iter()
-                .filter(|socket| !excluded(socket.id()))
-                .collect();
+            return host.sockets_where(&|id| !excluded(id));
         }
         let rooms: Vec<&FastSet<Arc<str>>> = opts
             .rooms
@@ -443,7 +488,7 @@ impl LocalAdapter {
                     .collect()
             }
         };
-        nsp.sockets_with_ids(ids)
+        host.sockets_with_ids(&ids)
     }
 
     /// Delivers an EVENT to the local sockets `opts` selects, encoding it once. With recovery
@@ -470,14 +515,14 @@ impl LocalAdapter {
     /// Delivers an EVENT to the local sockets `opts` selects, as it is (no offset): what a
     /// cluster adapter calls for a broadcast received from another node.
     pub fn deliver(&self, packet: &Packet, opts: &BroadcastOptions) {
-        let Some(nsp) = self.nsp.upgrade() else {
+        let Some(host) = self.host.upgrade() else {
             return;
         };
         let receivers = self.selected(opts);
         if receivers.is_empty() {
             return;
         }
-        let Some(encoded) = nsp.encode_broadcast(packet) else {
+        let Some(encoded) = host.encode_broadcast(packet) else {
             return;
         };
         for socket in receivers {
@@ -493,23 +538,23 @@ impl LocalAdapter {
         opts: &BroadcastOptions,
         collector: AckCollector,
     ) -> usize {
-        let Some(nsp) = self.nsp.upgrade() else {
+        let Some(host) = self.host.upgrade() else {
             return 0;
         };
         let receivers = self.selected(opts);
         if receivers.is_empty() {
             return 0;
         }
-        let ack_id = nsp.next_ack_id();
+        let ack_id = host.next_ack_id();
         if let Packet::Event { id, .. } = &mut packet {
             *id = Some(ack_id);
         }
-        let Some(encoded) = nsp.encode_broadcast(&packet) else {
+        let Some(encoded) = host.encode_broadcast(&packet) else {
             return 0;
         };
         let mut count = 0;
         for socket in receivers {
-            socket.expect_ack(ack_id, AckSink::Broadcast(collector.clone()));
+            socket.expect_broadcast_ack(ack_id, collector.clone());
             if socket.deliver_encoded(&packet, &encoded, opts.flags.volatile) {
                 count += 1;
             } else {
@@ -522,7 +567,7 @@ impl LocalAdapter {
     /// Makes the selected local sockets join `rooms`.
     pub fn add_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
         for socket in self.selected(opts) {
-            socket.join(rooms.to_vec());
+            socket.join_rooms(rooms);
         }
     }
 
@@ -530,7 +575,7 @@ impl LocalAdapter {
     pub fn del_sockets(&self, opts: &BroadcastOptions, rooms: &[Room]) {
         for socket in self.selected(opts) {
             for room in rooms {
-                socket.leave(room);
+                socket.leave_room(room);
             }
         }
     }
@@ -538,7 +583,7 @@ impl LocalAdapter {
     /// Disconnects the selected local sockets.
     pub fn disconnect_sockets(&self, opts: &BroadcastOptions, close: bool) {
         for socket in self.selected(opts) {
-            socket.disconnect(close);
+            socket.disconnect_from_namespace(close);
         }
     }
 
@@ -546,15 +591,15 @@ impl LocalAdapter {
     pub fn fetch_sockets(&self, opts: &BroadcastOptions) -> Vec<SocketInfo> {
         self.selected(opts)
             .into_iter()
-            .map(|socket| socket.info())
+            .map(|socket| socket.socket_info())
             .collect()
     }
 
     /// Runs this node's server-side handlers for an event from another node. `ack` receives the
     /// handler's answer when the sender asked for one.
     pub fn on_server_side_emit(&self, event: String, args: Vec<Value>, ack: Option<AckCollector>) {
-        if let Some(nsp) = self.nsp.upgrade() {
-            nsp.run_server_side_handlers(event, args, ack);
+        if let Some(host) = self.host.upgrade() {
+            host.run_server_side_handlers(event, args, ack);
         }
     }
 
@@ -667,9 +712,14 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
+    /// No namespace: the room table alone.
+    fn no_host() -> Weak<dyn SocketHost> {
+        Weak::<crate::namespace::Namespace>::new()
+    }
+
     #[test]
     fn room_listener_sees_first_join_and_last_leave_of_public_rooms() {
-        let local = LocalAdapter::new(Weak::new(), "/".into(), None);
+        let local = LocalAdapter::new(no_host(), "/".into(), None);
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         assert!(
@@ -700,7 +750,7 @@ mod tests {
     fn room_listener_hears_concurrent_changes_in_their_order() {
         // Two sockets join and leave one room from two threads: every creation the listener
         // hears must follow a deletion (or nothing), and the last word must match the table.
-        let local = Arc::new(LocalAdapter::new(Weak::new(), "/".into(), None));
+        let local = Arc::new(LocalAdapter::new(no_host(), "/".into(), None));
         let exists = Arc::new(Mutex::new(false));
         let misordered = Arc::new(AtomicU64::new(0));
         let (state, bad) = (exists.clone(), misordered.clone());

@@ -2,8 +2,8 @@
 //!
 //! Namespaces (static and dynamic), connection middlewares, events with acknowledgements both
 //! ways, rooms and broadcasts encoded once for every receiver, binary anywhere in the
-//! arguments, the msgpack parser, connection state recovery, and an [`Adapter`] trait through
-//! which cluster adapters reach other nodes. It serves Socket.IO 3.x/4.x clients (protocol v5)
+//! arguments, the msgpack parser, connection state recovery, and an
+//! [`Adapter`](adapter::Adapter) trait through which cluster adapters reach other nodes. It serves Socket.IO 3.x/4.x clients (protocol v5)
 //! and, with `allow_eio3`, 1.x/2.x clients (protocol v4).
 //!
 //! ```no_run
@@ -29,8 +29,12 @@
 //!
 //! Handlers are `async` closures; one that completes without waiting runs inline, so the
 //! common case costs no task per message.
+//!
+//! The crate root is the application's API. What a cluster adapter's author needs (the
+//! [`Adapter`](adapter::Adapter) trait, [`LocalAdapter`](adapter::LocalAdapter), broadcast
+//! options, sessions, the sockets of `fetch_sockets` answers) is in [`adapter`].
 
-mod adapter;
+pub mod adapter;
 mod broadcast;
 mod client;
 mod config;
@@ -42,11 +46,9 @@ mod namespace;
 mod server;
 mod socket;
 
-pub use adapter::{
-    AckCollector, Adapter, AdapterFactory, BoxFuture, BroadcastAcks, BroadcastFlags,
-    BroadcastOptions, InMemory, LocalAdapter, Room, RoomListener, Session, SocketInfo,
-    collect_acks,
-};
+/// What applications name of the adapter layer: where a server-side handler's answer goes,
+/// the answers of a broadcast with acknowledgements, and rooms.
+pub use adapter::{AckCollector, BroadcastAcks, Room};
 pub use broadcast::{BroadcastOperator, RemoteSocket};
 pub use client::ConnectionState;
 pub use config::{Parser, RecoveryConfig, ServerConfig};

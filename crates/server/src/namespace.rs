@@ -17,7 +17,7 @@ use sio_socketio_proto::{
 };
 
 use crate::{
-    adapter::{AckCollector, Adapter, AdapterFactory, FastMap, LocalAdapter, Room},
+    adapter::{AckCollector, Adapter, AdapterFactory, FastMap, LocalAdapter, Room, SocketHost},
     broadcast::{BroadcastOperator, RemoteSocket},
     config::{Parser, RecoveryConfig},
     error::{AckError, AdapterError, EmitError},
@@ -156,17 +156,6 @@ impl Namespace {
         self.sockets_read().get(id).cloned()
     }
 
-    /// This node's sockets with these ids, under one lock; ids of sockets gone are skipped.
-    pub(crate) fn sockets_with_ids<'a>(
-        &self,
-        ids: impl IntoIterator<Item = &'a Arc<str>>,
-    ) -> Vec<SocketRef> {
-        let sockets = self.sockets_read();
-        ids.into_iter()
-            .filter_map(|id| sockets.get(id).cloned())
-            .collect()
-    }
-
     /// Number of sockets connected to this namespace on this node.
     pub fn socket_count(&self) -> usize {
         self.sockets_read().len()
@@ -216,34 +205,6 @@ impl Namespace {
         protocol: ProtocolVersion,
     ) -> Result<Encoded, EncodeError> {
         encode_packet(self.parser, packet, protocol)
-    }
-
-    /// Encodes a broadcast once for every receiver. Events encode the same for every protocol
-    /// revision, so the v5 encoding serves all clients.
-    pub(crate) fn encode_broadcast(&self, packet: &Packet) -> Option<Encoded> {
-        self.encode(packet, ProtocolVersion::V5)
-            .inspect_err(
-                |error| tracing::warn!(nsp = %self.name, %error, "broadcast not encodable"),
-            )
-            .ok()
-    }
-
-    pub(crate) fn run_server_side_handlers(
-        &self,
-        event: String,
-        args: Vec<Value>,
-        ack: Option<AckCollector>,
-    ) {
-        let handler = self
-            .behaviour
-            .server_side
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&event)
-            .cloned();
-        if let Some(handler) = handler {
-            handler.call(args, ack);
-        }
     }
 
     fn operator(self: &Arc<Self>) -> BroadcastOperator {
@@ -354,6 +315,50 @@ impl Namespace {
     /// Rooms with sockets on this node.
     pub fn rooms(&self) -> Vec<Room> {
         self.adapter.local().all_rooms()
+    }
+}
+
+impl SocketHost for Namespace {
+    fn sockets_where(&self, keep: &dyn Fn(&str) -> bool) -> Vec<SocketRef> {
+        self.sockets_read()
+            .iter()
+            .filter(|(id, _)| keep(id))
+            .map(|(_, socket)| socket.clone())
+            .collect()
+    }
+
+    fn sockets_with_ids(&self, ids: &[&Arc<str>]) -> Vec<SocketRef> {
+        let sockets = self.sockets_read();
+        ids.iter()
+            .filter_map(|id| sockets.get(&***id).cloned())
+            .collect()
+    }
+
+    /// Events encode the same for every protocol revision, so the v5 encoding serves all
+    /// clients.
+    fn encode_broadcast(&self, packet: &Packet) -> Option<Encoded> {
+        self.encode(packet, ProtocolVersion::V5)
+            .inspect_err(
+                |error| tracing::warn!(nsp = %self.name, %error, "broadcast not encodable"),
+            )
+            .ok()
+    }
+
+    fn next_ack_id(&self) -> u64 {
+        Namespace::next_ack_id(self)
+    }
+
+    fn run_server_side_handlers(&self, event: String, args: Vec<Value>, ack: Option<AckCollector>) {
+        let handler = self
+            .behaviour
+            .server_side
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&event)
+            .cloned();
+        if let Some(handler) = handler {
+            handler.call(args, ack);
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use sio_socketio_proto::{
 use tokio::sync::oneshot;
 
 use crate::{
-    adapter::{AckCollector, BroadcastOptions, FastMap, Room, SocketInfo},
+    adapter::{AckCollector, BroadcastOptions, FastMap, LocalSocket, Room, SocketInfo},
     broadcast::BroadcastOperator,
     client::ConnectionState,
     error::{AckError, EmitError},
@@ -94,6 +94,50 @@ impl From<sio_engineio::CloseReason> for DisconnectReason {
             R::ParseError => DisconnectReason::ParseError,
             R::ForcedClose => DisconnectReason::ForcedClose,
             R::ServerShuttingDown => DisconnectReason::ServerShuttingDown,
+        }
+    }
+}
+
+impl LocalSocket for SocketRef {
+    fn id_arc(&self) -> Arc<str> {
+        self.id.clone()
+    }
+
+    fn deliver_encoded(&self, packet: &Packet, encoded: &Encoded, volatile: bool) -> bool {
+        if !self.connected() || (volatile && self.conn.queued() > 0) {
+            return false;
+        }
+        self.notify_outgoing(packet);
+        self.conn.send_all(encoded.messages());
+        true
+    }
+
+    fn expect_broadcast_ack(&self, ack_id: u64, collector: AckCollector) {
+        self.expect_ack(ack_id, AckSink::Broadcast(collector));
+    }
+
+    fn forget_ack(&self, ack_id: u64) {
+        Socket::forget_ack(self, ack_id);
+    }
+
+    fn join_rooms(&self, rooms: &[Room]) {
+        self.join(rooms.to_vec());
+    }
+
+    fn leave_room(&self, room: &str) {
+        self.leave(room);
+    }
+
+    fn disconnect_from_namespace(&self, close: bool) {
+        self.disconnect(close);
+    }
+
+    fn socket_info(&self) -> SocketInfo {
+        SocketInfo {
+            id: self.id.to_string(),
+            handshake: self.handshake.clone(),
+            rooms: self.rooms(),
+            data: self.data_value(),
         }
     }
 }
@@ -388,35 +432,11 @@ impl Socket {
         self.close(DisconnectReason::ServerNamespaceDisconnect);
     }
 
-    pub(crate) fn info(&self) -> SocketInfo {
-        SocketInfo {
-            id: self.id.to_string(),
-            handshake: self.handshake.clone(),
-            rooms: self.rooms(),
-            data: self.data_value(),
-        }
-    }
-
     /// Encodes and queues one packet for this client.
     pub(crate) fn send(&self, packet: &Packet) -> Result<(), EmitError> {
         let messages = self.nsp.encode(packet, self.protocol())?;
         self.conn.send_all(messages);
         Ok(())
-    }
-
-    /// Queues an already-encoded broadcast; `false` when the socket did not take it.
-    pub(crate) fn deliver_encoded(
-        self: &Arc<Self>,
-        packet: &Packet,
-        encoded: &Encoded,
-        volatile: bool,
-    ) -> bool {
-        if !self.connected() || (volatile && self.conn.queued() > 0) {
-            return false;
-        }
-        self.notify_outgoing(packet);
-        self.conn.send_all(encoded.messages());
-        true
     }
 
     fn notify_outgoing(self: &Arc<Self>, packet: &Packet) {

@@ -7,12 +7,12 @@ use std::{
 };
 
 use http::{HeaderMap, HeaderName, HeaderValue, Uri};
-use sio_server::{Handshake, SocketInfo, Value};
+use sio_server::{Handshake, Value, adapter::SocketInfo};
 
 use crate::value::{civil_from_days, get, get_str, map, string_array, strings};
 
 /// A local socket as Node describes it to other nodes.
-pub(crate) fn to_value(info: &SocketInfo) -> Value {
+pub fn to_value(info: &SocketInfo) -> Value {
     let h = &info.handshake;
     let headers = Value::Map(
         h.headers
@@ -74,7 +74,7 @@ pub(crate) fn to_value(info: &SocketInfo) -> Value {
 }
 
 /// A socket of another node; `None` without an id. Missing details get neutral values.
-pub(crate) fn from_value(value: &Value) -> Option<SocketInfo> {
+pub fn from_value(value: &Value) -> Option<SocketInfo> {
     let id = get_str(value, "id")?.to_owned();
     let h = get(value, "handshake");
     let field = |key: &str| h.and_then(|h| get(h, key));
@@ -117,6 +117,14 @@ pub(crate) fn from_value(value: &Value) -> Option<SocketInfo> {
     })
 }
 
+/// Adds the sockets of another node's answer (its `sockets` array) to `sockets`; entries without
+/// an id are left out.
+pub fn extend_from(sockets: &mut Vec<SocketInfo>, remote: Option<&Value>) {
+    if let Some(Value::Array(remote)) = remote {
+        sockets.extend(remote.iter().filter_map(from_value));
+    }
+}
+
 /// `new Date(ms).toString()` in UTC, e.g. `Tue Dec 01 2026 08:33:05 GMT+0000 (Coordinated Universal Time)`.
 fn js_date_string(ms: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
@@ -143,7 +151,7 @@ fn js_date_string(ms: u64) -> String {
 
 /// For tests: a handshake made now.
 #[cfg(test)]
-pub(crate) fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
@@ -151,7 +159,6 @@ pub(crate) fn now_ms() -> u64 {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

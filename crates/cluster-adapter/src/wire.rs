@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use sio_server::{BroadcastFlags, BroadcastOptions, Value, proto::Packet};
+use sio_server::{
+    Value,
+    adapter::{BroadcastFlags, BroadcastOptions},
+    proto::Packet,
+};
 
 use crate::value::{get, get_str, map, string_array, strings};
 
@@ -11,7 +15,7 @@ const EVENT: u64 = 2;
 const BINARY_EVENT: u64 = 5;
 
 /// An EVENT as `{type: 2, data: [event, ...args], nsp}` (the key order Node's objects have).
-pub(crate) fn packet_to_value(packet: &Packet) -> Option<Value> {
+pub fn packet_to_value(packet: &Packet) -> Option<Value> {
     let Packet::Event {
         nsp, event, args, ..
     } = packet
@@ -29,7 +33,7 @@ pub(crate) fn packet_to_value(packet: &Packet) -> Option<Value> {
 }
 
 /// A server-side emit's `[event, ...args]`, as both adapters' messages carry it.
-pub(crate) fn event_data(event: String, args: Vec<Value>) -> Value {
+pub fn event_data(event: String, args: Vec<Value>) -> Value {
     let mut data = Vec::with_capacity(args.len().saturating_add(1));
     data.push(Value::from(event));
     data.extend(args);
@@ -38,7 +42,7 @@ pub(crate) fn event_data(event: String, args: Vec<Value>) -> Value {
 
 /// An EVENT from another node for namespace `nsp` (`nsp` defaults to `/`, as in Node); `None`
 /// for anything else.
-pub(crate) fn packet_from_value(value: Value) -> Option<Packet> {
+pub fn packet_from_value(value: Value) -> Option<Packet> {
     let ty = get(&value, "type")?.as_u64()?;
     if ty != EVENT && ty != BINARY_EVENT {
         return None;
@@ -61,7 +65,7 @@ pub(crate) fn packet_from_value(value: Value) -> Option<Packet> {
 }
 
 /// `{rooms, except, flags}`; `flags` only with the fields that are set, as Node's objects.
-pub(crate) fn opts_to_value(opts: &BroadcastOptions, with_flags: bool) -> Value {
+pub fn opts_to_value(opts: &BroadcastOptions, with_flags: bool) -> Value {
     let rooms = string_array(&opts.rooms);
     let except = string_array(&opts.except);
     if !with_flags {
@@ -90,11 +94,11 @@ pub(crate) fn opts_to_value(opts: &BroadcastOptions, with_flags: bool) -> Value 
 /// them. The requester chooses it, so it is capped: without a bound one message (`timeout:
 /// 2^64-1`) would hold them for ever, or overflow the deadline. Two minutes is well past the 5 s
 /// Node waits by default; a requester that asks longer gets the acks of the first two minutes.
-pub(crate) const MAX_PEER_ACK_TIMEOUT: Duration = Duration::from_secs(120);
+pub const MAX_PEER_ACK_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Options from another node; missing fields are empty, a timeout is at most
 /// [`MAX_PEER_ACK_TIMEOUT`].
-pub(crate) fn opts_from_value(value: Option<&Value>) -> BroadcastOptions {
+pub fn opts_from_value(value: Option<&Value>) -> BroadcastOptions {
     let Some(value) = value else {
         return BroadcastOptions::default();
     };
@@ -116,7 +120,7 @@ pub(crate) fn opts_from_value(value: Option<&Value>) -> BroadcastOptions {
 }
 
 /// Node's `uid2(n)`: random letters and digits.
-pub(crate) fn uid2(n: usize) -> String {
+pub fn uid2(n: usize) -> String {
     use rand::Rng;
     const CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
@@ -130,7 +134,6 @@ pub(crate) fn uid2(n: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]

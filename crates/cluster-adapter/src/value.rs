@@ -25,7 +25,7 @@ const MAX_DEPTH: usize = 64;
 /// # Errors
 /// A value notepack could not stand for: a string, binary, array or map longer than 2^32-1, an
 /// invalid UTF-8 string, nesting past the writer's limit, a key with no property name.
-pub(crate) fn to_msgpack(value: &Value) -> Result<Vec<u8>, EncodeError> {
+pub fn to_msgpack(value: &Value) -> Result<Vec<u8>, EncodeError> {
     let mut out = Vec::with_capacity(64);
     msgpack::write_value(&mut out, value, MapKeys::JsStrings)?;
     Ok(out)
@@ -33,7 +33,7 @@ pub(crate) fn to_msgpack(value: &Value) -> Result<Vec<u8>, EncodeError> {
 
 /// [`to_msgpack`] for a message about to be sent: `None`, logged, when it cannot be encoded, and
 /// the message is not sent (nothing else is affected).
-pub(crate) fn encode_message(value: &Value) -> Option<Vec<u8>> {
+pub fn encode_message(value: &Value) -> Option<Vec<u8>> {
     to_msgpack(value)
         .map_err(|error| tracing::warn!(%error, "a cluster message cannot be encoded: not sent"))
         .ok()
@@ -51,7 +51,7 @@ fn js_key(key: &Value) -> String {
 /// Reads one msgpack value (a whole Redis message), normalised to what a notepack.io peer would
 /// hold: `undefined` left out of maps (nil in arrays), ArrayBuffers as binary, timestamps as the
 /// ISO strings `JSON.stringify` makes of a `Date`, float 32 as float 64.
-pub(crate) fn from_msgpack(bytes: &[u8]) -> Result<Value, WireError> {
+pub fn from_msgpack(bytes: &[u8]) -> Result<Value, WireError> {
     let mut reader = bytes;
     let value = rmpv::decode::read_value_with_max_depth(&mut reader, MAX_DEPTH)
         .map_err(|e| WireError::Msgpack(e.to_string()))?;
@@ -129,7 +129,7 @@ pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// Reads a message that is JSON when its first byte is `{`, msgpack otherwise (the adapters' rule).
-pub(crate) fn decode_any(bytes: &[u8]) -> Result<Value, WireError> {
+pub fn decode_any(bytes: &[u8]) -> Result<Value, WireError> {
     if bytes.first() == Some(&b'{') {
         from_json_bytes(bytes)
     } else {
@@ -138,13 +138,13 @@ pub(crate) fn decode_any(bytes: &[u8]) -> Result<Value, WireError> {
 }
 
 /// Parses JSON into a [`Value`] (numbers without fraction become integers).
-pub(crate) fn from_json_bytes(bytes: &[u8]) -> Result<Value, WireError> {
+pub fn from_json_bytes(bytes: &[u8]) -> Result<Value, WireError> {
     let json: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| WireError::Json(e.to_string()))?;
     Ok(from_json(json))
 }
 
-pub(crate) fn from_json(json: serde_json::Value) -> Value {
+pub fn from_json(json: serde_json::Value) -> Value {
     match json {
         serde_json::Value::Null => Value::Nil,
         serde_json::Value::Bool(b) => Value::Boolean(b),
@@ -167,7 +167,7 @@ pub(crate) fn from_json(json: serde_json::Value) -> Value {
 
 /// The JSON `JSON.stringify` would make of the JavaScript value `value` stands for (a Buffer
 /// becomes `{"type":"Buffer","data":[…]}`, a non-finite number `null`).
-pub(crate) fn to_json(value: &Value) -> serde_json::Value {
+pub fn to_json(value: &Value) -> serde_json::Value {
     use serde_json::Value as J;
     match value {
         Value::Nil | Value::Ext(..) => J::Null,
@@ -200,12 +200,12 @@ fn json_number(f: f64) -> serde_json::Value {
 }
 
 /// `value` as a JSON string.
-pub(crate) fn to_json_string(value: &Value) -> String {
+pub fn to_json_string(value: &Value) -> String {
     to_json(value).to_string()
 }
 
 /// A map value from `(key, value)` pairs, in order.
-pub(crate) fn map<const N: usize>(fields: [(&str, Value); N]) -> Value {
+pub fn map<const N: usize>(fields: [(&str, Value); N]) -> Value {
     Value::Map(
         fields
             .into_iter()
@@ -215,7 +215,7 @@ pub(crate) fn map<const N: usize>(fields: [(&str, Value); N]) -> Value {
 }
 
 /// The field `key` of a map value.
-pub(crate) fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+pub fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
     value
         .as_map()?
         .iter()
@@ -224,7 +224,7 @@ pub(crate) fn get<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
 }
 
 /// The field `key` of a map value, taken out of it.
-pub(crate) fn take(value: &mut Value, key: &str) -> Option<Value> {
+pub fn take(value: &mut Value, key: &str) -> Option<Value> {
     let Value::Map(fields) = value else {
         return None;
     };
@@ -233,12 +233,12 @@ pub(crate) fn take(value: &mut Value, key: &str) -> Option<Value> {
 }
 
 /// A string field.
-pub(crate) fn get_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
+pub fn get_str<'a>(value: &'a Value, key: &str) -> Option<&'a str> {
     get(value, key)?.as_str()
 }
 
 /// A list of strings (rooms): non-strings are written as JavaScript would print them.
-pub(crate) fn strings(value: Option<&Value>) -> Vec<String> {
+pub fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::Array(items)) => items.iter().map(js_key).collect(),
         _ => Vec::new(),
@@ -246,13 +246,12 @@ pub(crate) fn strings(value: Option<&Value>) -> Vec<String> {
 }
 
 /// A list of strings as a value.
-pub(crate) fn string_array(items: &[String]) -> Value {
+pub fn string_array(items: &[String]) -> Value {
     Value::Array(items.iter().map(|s| Value::from(s.as_str())).collect())
 }
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
 
     #[test]
