@@ -44,16 +44,16 @@ use crate::{
 
 /// Request types of `@socket.io/redis-adapter`.
 mod request {
-    pub const SOCKETS: u64 = 0;
-    pub const ALL_ROOMS: u64 = 1;
-    pub const REMOTE_JOIN: u64 = 2;
-    pub const REMOTE_LEAVE: u64 = 3;
-    pub const REMOTE_DISCONNECT: u64 = 4;
-    pub const REMOTE_FETCH: u64 = 5;
-    pub const SERVER_SIDE_EMIT: u64 = 6;
-    pub const BROADCAST: u64 = 7;
-    pub const BROADCAST_CLIENT_COUNT: u64 = 8;
-    pub const BROADCAST_ACK: u64 = 9;
+    pub(crate) const SOCKETS: u64 = 0;
+    pub(crate) const ALL_ROOMS: u64 = 1;
+    pub(crate) const REMOTE_JOIN: u64 = 2;
+    pub(crate) const REMOTE_LEAVE: u64 = 3;
+    pub(crate) const REMOTE_DISCONNECT: u64 = 4;
+    pub(crate) const REMOTE_FETCH: u64 = 5;
+    pub(crate) const SERVER_SIDE_EMIT: u64 = 6;
+    pub(crate) const BROADCAST: u64 = 7;
+    pub(crate) const BROADCAST_CLIENT_COUNT: u64 = 8;
+    pub(crate) const BROADCAST_ACK: u64 = 9;
 }
 
 /// Options of the pub/sub adapter, with the names and defaults of `@socket.io/redis-adapter`.

@@ -14,7 +14,7 @@ use sio_cluster_adapter::{
     wire::{opts_from_value, packet_from_value},
 };
 
-pub fn cluster_message(data: &[u8]) {
+pub(crate) fn cluster_message(data: &[u8]) {
     let Ok(mut value) = decode_any(data) else {
         return;
     };

@@ -28,13 +28,13 @@ use tokio::{
 };
 
 /// How long a test waits for any one thing.
-pub const STEP: Duration = Duration::from_secs(10);
+pub(crate) const STEP: Duration = Duration::from_secs(10);
 
-pub fn workspace() -> PathBuf {
+pub(crate) fn workspace() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn peers() -> PathBuf {
+pub(crate) fn peers() -> PathBuf {
     workspace().join("peers")
 }
 
@@ -77,13 +77,13 @@ async fn wait_for_port(port: u16, what: &str) {
 }
 
 /// A redis-server of the test's own on a free port (never the machine's 6379).
-pub struct Redis {
-    pub port: u16,
+pub(crate) struct Redis {
+    pub(crate) port: u16,
     child: Option<Child>,
 }
 
 impl Redis {
-    pub async fn start() -> Redis {
+    pub(crate) async fn start() -> Redis {
         let mut redis = Redis {
             port: free_port(),
             child: None,
@@ -107,19 +107,19 @@ impl Redis {
         wait_for_port(self.port, "redis-server").await;
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// Kills the server (as a crash would).
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().await.unwrap();
         }
     }
 
     /// Starts it again on the same port, empty.
-    pub async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         self.stop().await;
         self.spawn().await;
     }
@@ -153,27 +153,27 @@ fn cluster_node_binary() -> PathBuf {
 
 /// Which implementation a node runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Rust,
     Node,
 }
 
 /// A cluster node: a child process serving on a free port, killed when dropped.
-pub struct ClusterNode {
-    pub kind: Kind,
-    pub port: u16,
+pub(crate) struct ClusterNode {
+    pub(crate) kind: Kind,
+    pub(crate) port: u16,
     child: Child,
     stderr: Arc<Mutex<String>>,
 }
 
 impl ClusterNode {
     /// Starts a node of `kind` with `adapter` (`pubsub`, `streams`) and key prefix `key`.
-    pub async fn start(kind: Kind, redis: &Redis, adapter: &str, key: &str) -> ClusterNode {
+    pub(crate) async fn start(kind: Kind, redis: &Redis, adapter: &str, key: &str) -> ClusterNode {
         Self::start_with(kind, redis, adapter, key, &[]).await
     }
 
     /// As [`ClusterNode::start`], with more command-line options.
-    pub async fn start_with(
+    pub(crate) async fn start_with(
         kind: Kind,
         redis: &Redis,
         adapter: &str,
@@ -252,22 +252,22 @@ impl ClusterNode {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// What the node logged so far.
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         self.stderr.lock().unwrap().clone()
     }
 
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         let _ = self.child.kill().await;
     }
 }
 
 /// A `peers/sio-client.js` process (official socket.io-client 4) connected to one node.
-pub struct Clients {
+pub(crate) struct Clients {
     name: String,
     child: Child,
     stdin: ChildStdin,
@@ -278,14 +278,14 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new(node: &ClusterNode) -> Clients {
+    pub(crate) async fn new(node: &ClusterNode) -> Clients {
         let mut clients = Clients::for_url(&node.url()).await;
         clients.name = format!("clients of {:?} node :{}", node.kind, node.port);
         clients
     }
 
     /// Clients of the server at `url`.
-    pub async fn for_url(url: &str) -> Clients {
+    pub(crate) async fn for_url(url: &str) -> Clients {
         require_npm("socket.io-client");
         let mut child = Command::new("node")
             .arg(peers().join("sio-client.js"))
@@ -322,14 +322,14 @@ impl Clients {
         clients
     }
 
-    pub async fn send(&mut self, command: Json) {
+    pub(crate) async fn send(&mut self, command: Json) {
         let mut line = command.to_string();
         line.push('\n');
         self.stdin.write_all(line.as_bytes()).await.unwrap();
     }
 
     /// The first event (already received or coming within [`STEP`]) that `matches`.
-    pub async fn wait(&mut self, what: &str, matches: impl Fn(&Json) -> bool) -> Json {
+    pub(crate) async fn wait(&mut self, what: &str, matches: impl Fn(&Json) -> bool) -> Json {
         if let Some(i) = self.pending.iter().position(&matches) {
             return self.pending.remove(i).unwrap();
         }
@@ -359,7 +359,7 @@ impl Clients {
     }
 
     /// The first event that `matches` within `within`, if any.
-    pub async fn try_wait(
+    pub(crate) async fn try_wait(
         &mut self,
         within: Duration,
         matches: impl Fn(&Json) -> bool,
@@ -380,7 +380,7 @@ impl Clients {
     }
 
     /// Whether an event that `matches` has arrived (without waiting).
-    pub fn has(&mut self, matches: impl Fn(&Json) -> bool) -> bool {
+    pub(crate) fn has(&mut self, matches: impl Fn(&Json) -> bool) -> bool {
         while let Ok(line) = self.lines.try_recv() {
             self.log.push(line.clone());
             self.pending.push_back(serde_json::from_str(&line).unwrap());
@@ -389,7 +389,7 @@ impl Clients {
     }
 
     /// Connects socket `s` (its own connection) with `auth`; returns its id.
-    pub async fn connect(&mut self, s: &str, auth: Json) -> String {
+    pub(crate) async fn connect(&mut self, s: &str, auth: Json) -> String {
         self.send(json!({"op": "manager", "m": s, "opts": {"transports": ["websocket"], "reconnectionDelay": 100, "reconnectionDelayMax": 300}}))
             .await;
         self.send(json!({"op": "socket", "s": s, "m": s, "nsp": "/", "opts": {"auth": auth}}))
@@ -403,7 +403,7 @@ impl Clients {
     }
 
     /// Emits with an acknowledgement without waiting for it; see [`Clients::wait_ack`].
-    pub async fn start_call(&mut self, s: &str, event: &str, args: Json) -> String {
+    pub(crate) async fn start_call(&mut self, s: &str, event: &str, args: Json) -> String {
         self.requests += 1;
         let req = format!("{s}-{}", self.requests);
         self.send(json!({"op": "call", "s": s, "req": req, "event": event, "args": args}))
@@ -412,7 +412,7 @@ impl Clients {
     }
 
     /// The arguments of the ack of request `req`.
-    pub async fn wait_ack(&mut self, req: &str) -> Json {
+    pub(crate) async fn wait_ack(&mut self, req: &str) -> Json {
         let ack = self
             .wait(&format!("ack of {req}"), |e| {
                 (e["ev"] == "ack" || e["ev"] == "ack_error") && e["req"] == req
@@ -423,18 +423,18 @@ impl Clients {
     }
 
     /// Emits with an acknowledgement; returns the ack's arguments.
-    pub async fn call(&mut self, s: &str, event: &str, args: Json) -> Json {
+    pub(crate) async fn call(&mut self, s: &str, event: &str, args: Json) -> Json {
         let req = self.start_call(s, event, args).await;
         self.wait_ack(&req).await
     }
 
     /// The first argument of the ack.
-    pub async fn ask(&mut self, s: &str, event: &str, args: Json) -> Json {
+    pub(crate) async fn ask(&mut self, s: &str, event: &str, args: Json) -> Json {
         self.call(s, event, args).await[0].clone()
     }
 
     /// The next event `name` received by socket `s`.
-    pub async fn event(&mut self, s: &str, name: &str) -> Json {
+    pub(crate) async fn event(&mut self, s: &str, name: &str) -> Json {
         self.wait(&format!("event {name} on {s}"), |e| {
             e["ev"] == "event" && e["s"] == s && e["name"] == name
         })
@@ -442,17 +442,17 @@ impl Clients {
     }
 
     /// Answers a server's acknowledgement request.
-    pub async fn answer(&mut self, s: &str, event: &Json, args: Json) {
+    pub(crate) async fn answer(&mut self, s: &str, event: &Json, args: Json) {
         self.send(json!({"op": "ack", "s": s, "ack": event["ack"], "args": args}))
             .await;
     }
 
     /// Whether socket `s` received event `name` (among what arrived so far).
-    pub fn received(&mut self, s: &str, name: &str) -> bool {
+    pub(crate) fn received(&mut self, s: &str, name: &str) -> bool {
         self.has(|e| e["ev"] == "event" && e["s"] == s && e["name"] == name)
     }
 
-    pub async fn wait_disconnect(&mut self, s: &str) -> Json {
+    pub(crate) async fn wait_disconnect(&mut self, s: &str) -> Json {
         self.wait(&format!("disconnect of {s}"), |e| {
             e["ev"] == "disconnect" && e["s"] == s
         })
@@ -462,7 +462,13 @@ impl Clients {
 
 /// Polls `ask` on a client until it answers `expected` (cluster membership settles
 /// asynchronously: a node counts once its subscriptions are in place).
-pub async fn until_answer(clients: &mut Clients, s: &str, event: &str, args: Json, expected: Json) {
+pub(crate) async fn until_answer(
+    clients: &mut Clients,
+    s: &str,
+    event: &str,
+    args: Json,
+    expected: Json,
+) {
     let deadline = tokio::time::Instant::now() + STEP;
     loop {
         let answer = clients.ask(s, event, args.clone()).await;
@@ -479,7 +485,7 @@ pub async fn until_answer(clients: &mut Clients, s: &str, event: &str, args: Jso
 
 /// Every server-wide operation, from every node, seen by clients on every node.
 #[allow(clippy::needless_range_loop)]
-pub async fn cluster_works(kinds: &[Kind], adapter: &str, key: &str) {
+pub(crate) async fn cluster_works(kinds: &[Kind], adapter: &str, key: &str) {
     let redis = Redis::start().await;
     let mut nodes = Vec::new();
     for kind in kinds {
@@ -651,19 +657,19 @@ async fn until_answer_len(c: &mut Clients, s: &str, room: &str, len: usize) {
 }
 
 /// A free TCP port on 127.0.0.1, for servers a test starts itself.
-pub fn any_free_port() -> u16 {
+pub(crate) fn any_free_port() -> u16 {
     free_port()
 }
 
 /// Waits until something accepts TCP connections on `port` (within [`STEP`]).
-pub async fn wait_listening(port: u16, what: &str) {
+pub(crate) async fn wait_listening(port: u16, what: &str) {
     wait_for_port(port, what).await;
 }
 
 impl ClusterNode {
     /// A Rust node (`cluster_node`) on `redis_url` (any URL the adapters accept, e.g.
     /// `rediss://…`), with `envs` set for the node's process.
-    pub async fn start_rust_at(
+    pub(crate) async fn start_rust_at(
         redis_url: &str,
         adapter: &str,
         key: &str,

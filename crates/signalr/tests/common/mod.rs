@@ -18,19 +18,19 @@ use sio_signalr::{HttpTransportType, HubConnection, HubConnectionBuilder, HubPro
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-pub fn peers_dir() -> PathBuf {
+pub(crate) fn peers_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers")
 }
 
 /// A peer process; killed when dropped.
-pub struct Peer {
+pub(crate) struct Peer {
     _child: Child,
-    pub port: u16,
+    pub(crate) port: u16,
 }
 
 impl Peer {
     /// Starts `program args…`, which prints `{"port":N}` once listening.
-    pub async fn start(mut command: Command) -> Peer {
+    pub(crate) async fn start(mut command: Command) -> Peer {
         command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -59,12 +59,12 @@ impl Peer {
     }
 
     /// The Node hub fixture.
-    pub async fn hub() -> Peer {
+    pub(crate) async fn hub() -> Peer {
         Peer::hub_with(serde_json::json!({})).await
     }
 
     /// The Node hub fixture with options (`{"pingMs":N}`).
-    pub async fn hub_with(opts: serde_json::Value) -> Peer {
+    pub(crate) async fn hub_with(opts: serde_json::Value) -> Peer {
         assert!(
             peers_dir().join("node_modules/@microsoft/signalr").exists(),
             "peers/node_modules is missing: run scripts/setup-peers"
@@ -75,21 +75,21 @@ impl Peer {
         Peer::start(c).await
     }
 
-    pub fn base(&self) -> String {
+    pub(crate) fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
 
-pub fn transport_name(t: HttpTransportType) -> &'static str {
+pub(crate) fn transport_name(t: HttpTransportType) -> &'static str {
     t.name()
 }
 
-pub fn protocol_name(p: HubProtocol) -> &'static str {
+pub(crate) fn protocol_name(p: HubProtocol) -> &'static str {
     p.name()
 }
 
 /// Runs `cases` with the official client against the hub at `base`; panics unless all pass.
-pub async fn official(
+pub(crate) async fn official(
     base: &str,
     transport: HttpTransportType,
     protocol: HubProtocol,
@@ -125,7 +125,7 @@ pub async fn official(
     );
 }
 
-pub fn builder(
+pub(crate) fn builder(
     url: &str,
     transport: HttpTransportType,
     protocol: HubProtocol,
@@ -136,7 +136,7 @@ pub fn builder(
         .with_hub_protocol(protocol)
 }
 
-pub async fn connected(
+pub(crate) async fn connected(
     url: &str,
     transport: HttpTransportType,
     protocol: HubProtocol,
@@ -148,7 +148,7 @@ pub async fn connected(
 
 impl Peer {
     /// aiosignalr (PyPI) as shipped, hub at `/hub`.
-    pub async fn aiosignalr() -> Peer {
+    pub(crate) async fn aiosignalr() -> Peer {
         let python = peers_dir().join(".venv/bin/python");
         assert!(
             python.exists(),
