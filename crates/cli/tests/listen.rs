@@ -18,7 +18,8 @@ use serde_json::json;
 
 /// `sio emit` that must succeed.
 async fn emit(args: &[&str]) {
-    let mut full = vec!["emit"];
+    // `--`: a socket id may start with `-`, which would read as an option.
+    let mut full = vec!["emit", "--"];
     full.extend_from_slice(args);
     let output = run(&full).await;
     assert_eq!(output.code, Some(0), "sio {full:?}: {output:?}");
