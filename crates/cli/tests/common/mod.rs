@@ -15,6 +15,7 @@ use tokio::process::{Child, ChildStdout, Command};
 /// (python-socketio), as the client's interop tests start them.
 #[path = "../../../client/tests/common/mod.rs"]
 mod peers;
+#[allow(unused_imports)]
 pub(crate) use peers::Server as Peer;
 
 /// How long any awaited line or exit may take.
@@ -66,7 +67,12 @@ pub(crate) struct Running {
 
 impl Running {
     pub(crate) fn start(args: &[&str]) -> Running {
-        let mut child = sio(args).spawn().expect("start sio");
+        Running::spawn(sio(args))
+    }
+
+    /// Starts `command` (made by [`sio`], then changed: another `RUST_LOG`, say).
+    pub(crate) fn spawn(mut command: Command) -> Running {
+        let mut child = command.spawn().expect("start sio");
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
         let stderr = tokio::spawn(async move {
