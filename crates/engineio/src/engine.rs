@@ -53,7 +53,20 @@ pub trait EngineHandler: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub std::net::SocketAddr);
 
-/// Marks a request that arrived over TLS, for [`RequestInfo::secure`].
+/// Marks a request that arrived over TLS, for [`RequestInfo::secure`] (Node's
+/// `handshake.secure`).
+///
+/// The engine does not terminate TLS itself. A server that does (rustls, say) inserts this in
+/// the request extensions before handing the request to the engine;
+/// [`crate::serve_connection`] does it when called with `secure = true`:
+///
+/// ```
+/// use sio_engineio::Secure;
+///
+/// let mut request = http::Request::new(());
+/// request.extensions_mut().insert(Secure);
+/// assert!(request.extensions().get::<Secure>().is_some());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Secure;
 
