@@ -20,6 +20,9 @@ Events the server understands, in both namespaces:
   join ROOM             joins a room (acknowledged with true)
   leave ROOM            leaves a room (acknowledged with true)
   to ROOM EVENT ...args emits EVENT with args to everyone in ROOM (acknowledged with true)
+  broadcast EVENT ...args
+                        emits EVENT with args to every socket of the namespace, the sender
+                        included (acknowledged with true)
   count [ROOM]          acknowledged with the number of sockets in ROOM (in the namespace
                         without one)
   add {\"a\":A,\"b\":B}     acknowledged with {\"sum\":A+B} (also `add A B`)
@@ -281,6 +284,24 @@ fn on_connection(socket: SocketRef) -> std::future::Ready<()> {
             Err(error) => event.ack(&error.to_string()),
         };
     });
+    socket.on(
+        "broadcast",
+        |socket: SocketRef, mut event: Event| async move {
+            let mut args = std::mem::take(&mut event.args).into_iter();
+            let Some(Value::String(name)) = args.next() else {
+                let _ = event.ack(&"usage: broadcast EVENT ...args");
+                return;
+            };
+            let Some(name) = name.as_str() else {
+                return;
+            };
+            let rest: Vec<Value> = args.collect();
+            let _ = match socket.namespace().emit(name, &rest) {
+                Ok(()) => event.ack(&true),
+                Err(error) => event.ack(&error.to_string()),
+            };
+        },
+    );
     socket.on("count", |socket: SocketRef, mut event: Event| async move {
         // Through the adapter, so that a cluster node counts the sockets of every node.
         let sockets = match event.args.first() {
