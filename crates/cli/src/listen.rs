@@ -56,7 +56,7 @@ pub(crate) async fn run(args: ListenArgs) -> ExitCode {
 }
 
 /// Resolves on Ctrl-C (SIGINT) or SIGTERM.
-pub(crate) async fn stop_signal() {
+async fn stop_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

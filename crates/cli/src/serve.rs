@@ -117,6 +117,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
         },
         credentials: false,
     };
+    // Installed before the server says it listens: a SIGTERM sent as soon as it says so must
+    // find the handler, not the default action (death, exit 143).
+    let stop = stop_signal();
     let listener = bind(&args.host, args.port).await?;
     let io = match &args.redis {
         None => SocketIo::new(config),
@@ -141,11 +144,43 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), String> {
     crate::output::print(&format!(
         "sio server listening on {url}{path}\n  try: sio listen {url}{path_option} --event echo    (or any Socket.IO client)\n  stop with Ctrl-C\n"
     ));
-    io.serve(listener, crate::listen::stop_signal())
+    io.serve(listener, stop)
         .await
         .map_err(|error| format!("server stopped: {error}"))?;
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when this is called, not
+/// when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let signals = signal(SignalKind::interrupt()).and_then(|interrupt| {
+            signal(SignalKind::terminate()).map(|terminate| (interrupt, terminate))
+        });
+        async move {
+            match signals {
+                Ok((mut interrupt, mut terminate)) => {
+                    tokio::select! {
+                        _ = interrupt.recv() => {}
+                        _ = terminate.recv() => {}
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot handle SIGTERM; stop with Ctrl-C");
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
 }
 
 /// Listens on `host:port`, with an error that says what to change: the host when it is not a
@@ -390,7 +425,9 @@ mod tests {
     }
 
     fn adapter(args: &[&str]) -> Result<AdapterKind, clap::Error> {
-        let argv = std::iter::once("serve").chain(args.iter().copied());
+        let argv = ["serve", "--redis", "redis://127.0.0.1:1"]
+            .into_iter()
+            .chain(args.iter().copied());
         Serve::try_parse_from(argv).map(|serve| serve.args.adapter)
     }
 
@@ -411,5 +448,10 @@ mod tests {
         );
         let error = adapter(&["--adapter", "cluster"]).unwrap_err().to_string();
         assert!(error.contains("pubsub, streams, sharded"), "{error}");
+        // Without --redis there is no cluster to choose an adapter for.
+        let error = Serve::try_parse_from(["serve", "--adapter", "streams"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--redis <URL>"), "{error}");
     }
 }

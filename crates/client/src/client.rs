@@ -786,6 +786,16 @@ impl ClientBuilder {
     }
 }
 
+/// A server path with exactly one leading and one trailing slash (`/` for an empty one).
+pub(crate) fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -850,15 +860,5 @@ mod tests {
             .parser(Parser::Msgpack)
             .build();
         assert!(matches!(result, Err(Error::InvalidOption(_))));
-    }
-}
-
-/// A server path with exactly one leading and one trailing slash (`/` for an empty one).
-pub(crate) fn normalize_path(path: &str) -> String {
-    let trimmed = path.trim_matches('/');
-    if trimmed.is_empty() {
-        "/".to_owned()
-    } else {
-        format!("/{trimmed}/")
     }
 }

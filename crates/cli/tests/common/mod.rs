@@ -195,7 +195,7 @@ pub(crate) fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// `sio serve` on a free port; its log lines (stdout) can be awaited.
+/// `sio serve` on a free port, logging at DEBUG; its log lines (stdout) can be awaited.
 pub(crate) struct Serve {
     pub(crate) running: Running,
     pub(crate) port: u16,
@@ -204,7 +204,10 @@ pub(crate) struct Serve {
 impl Serve {
     pub(crate) async fn start() -> Serve {
         let port = free_port();
-        let mut running = Running::start(&["serve", "--port", &port.to_string()]);
+        // Events are logged at DEBUG, and tests read the server's log of them.
+        let mut command = sio(&["serve", "--port", &port.to_string()]);
+        command.env("RUST_LOG", "debug");
+        let mut running = Running::spawn(command);
         running
             .line_where("the listening line", |l| l.contains("listening on"))
             .await;
