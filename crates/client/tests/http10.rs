@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::{Server, json_args, next_event};
 use serde_json::json;
-use sio_client::{Client, Transport};
+use sio_client::{Client, TransportKind};
 
 #[tokio::test]
 async fn polling_through_a_server_that_closes_after_each_response() {
@@ -25,7 +25,7 @@ async fn polling_through_a_server_that_closes_after_each_response() {
         Duration::from_secs(20),
         Client::builder(&server.url("/"))
             .force_new(true)
-            .transports([Transport::Polling])
+            .transports([TransportKind::Polling])
             .connect_with_events(),
     )
     .await
