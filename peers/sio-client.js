@@ -107,7 +107,10 @@ function makeManager(m, opts = {}) {
     print({ ev: "open", m, engine: engine.id, transport: engine.transport.name });
     engine.on("upgrade", (transport) => print({ ev: "upgrade", m, transport: transport.name }));
   });
-  manager.on("close", (reason) => print({ ev: "close", m, reason }));
+  // `code`: the WebSocket close code (1006 when the connection dropped without a close frame).
+  manager.on("close", (reason, description) =>
+    print({ ev: "close", m, reason, code: description?.context?.code ?? null }),
+  );
   managers.set(m, manager);
   return manager;
 }

@@ -14,3 +14,21 @@
 //! `cargo run -p sio-examples --example chat` starts one; each file's documentation says what
 //! to try. `tests/examples.rs` runs every example against the real JS clients through the
 //! scripts in `peers/examples/`.
+
+/// The README's code blocks, compiled by `cargo test --doc` (the servers and clients are
+/// `no_run`: they need a network peer; `crates/cli/tests/readme.rs` runs the client example
+/// and the README's commands).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct Readme;
+
+/// The code blocks of the guides in `docs/`, compiled the same way.
+#[cfg(doctest)]
+pub mod guides {
+    #[doc = include_str!("../../docs/server.md")]
+    pub struct Server;
+    #[doc = include_str!("../../docs/client.md")]
+    pub struct Client;
+    #[doc = include_str!("../../docs/cluster.md")]
+    pub struct Cluster;
+}

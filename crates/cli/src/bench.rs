@@ -21,7 +21,8 @@ acks with its arguments; `fan` broadcasts `f` with its arguments to `room`. `sio
 The generator's own CPU is reported: above ~85% of its threads the rate is the generator's
 limit, not the server's. Run it on other cores than the server (taskset -c 1 sio bench …).
 
-Exit status: 0 run without errors, 1 the run could not be made, 3 the run had errors.
+Exit status: 0 run without errors, 1 the run could not be made (no connection, or a server that
+does not follow the contract: nothing measured), 3 the run had errors.
 
 Examples:
   sio bench http://127.0.0.1:3000 --scenario echo --clients 100 --duration 10
@@ -175,6 +176,10 @@ pub(crate) fn run(args: BenchArgs) -> ExitCode {
             report.threads
         );
     }
+    if let Some(message) = contract_broken(&report) {
+        eprintln!("sio bench: {message}");
+        return ExitCode::FAILURE;
+    }
     if report.errors > 0 {
         eprintln!(
             "sio bench: {} error(s); first: {}",
@@ -184,6 +189,30 @@ pub(crate) fn run(args: BenchArgs) -> ExitCode {
         return ExitCode::from(3);
     }
     ExitCode::SUCCESS
+}
+
+/// Why a run measured nothing although clients connected: the server does not do what the
+/// scenario needs (the benchmark contract), so the figures would be meaningless.
+fn contract_broken(report: &Report) -> Option<String> {
+    if report.connected == 0 || report.operations > 0 {
+        return None;
+    }
+    let missing = match report.scenario {
+        Scenario::Fanout => {
+            "no client received an `f` broadcast: the server does not follow the benchmark \
+             contract for fan-out (every socket joins room `room`; `fan` broadcasts `f` with its \
+             arguments to `room`)"
+        }
+        Scenario::Echo => {
+            "no `echo` was answered: the server does not follow the benchmark contract for echo \
+             (`echo` acknowledged with its arguments)"
+        }
+        Scenario::Connect => return None,
+    };
+    Some(format!(
+        "{missing}\n  run a server that does: target/release/examples/bench_server --port N \
+         (cargo build --release -p sio-examples --example bench_server)"
+    ))
 }
 
 /// The report for people.

@@ -85,7 +85,8 @@ async fn emit(args: EmitArgs) -> Result<(), Failure> {
         .iter()
         .enumerate()
         .map(|(index, arg)| parse_arg(index, arg))
-        .collect();
+        .collect::<Result<_, _>>()
+        .map_err(|message| Failure::new(EXIT_USAGE, message))?;
     let (client, mut events) = connect::open(&args.url, &args.connect, false).await?;
     if !args.ack {
         let sent = client.emit_values(&args.event, values);
@@ -141,10 +142,11 @@ fn send_error(events: &mut sio_client::EventStream) -> Option<String> {
     None
 }
 
-/// One command-line argument: JSON when it parses, else the text itself.
-fn parse_arg(index: usize, arg: &str) -> Value {
+/// One command-line argument: JSON when it parses, else the text itself. A binary object
+/// (`{"_binary":true,…}`) whose data is not base64 is an error, not an object sent as it is.
+fn parse_arg(index: usize, arg: &str) -> Result<Value, String> {
     match serde_json::from_str::<Json>(arg) {
-        Ok(json) => from_json(&json),
+        Ok(json) => from_json(&json).map_err(|error| format!("argument {}: {error}", index + 1)),
         Err(error) => {
             if arg.trim_start().starts_with(['{', '[']) {
                 eprintln!(
@@ -152,14 +154,14 @@ fn parse_arg(index: usize, arg: &str) -> Value {
                     index + 1
                 );
             }
-            Value::from(arg)
+            Ok(Value::from(arg))
         }
     }
 }
 
 /// JSON as a Socket.IO value; `{"_binary":true,"base64":"…"}` is binary data.
-fn from_json(json: &Json) -> Value {
-    match json {
+fn from_json(json: &Json) -> Result<Value, String> {
+    Ok(match json {
         Json::Null => Value::Nil,
         Json::Bool(b) => Value::Boolean(*b),
         Json::Number(n) => n
@@ -169,27 +171,37 @@ fn from_json(json: &Json) -> Value {
             .or_else(|| n.as_f64().map(Value::F64))
             .unwrap_or(Value::Nil),
         Json::String(s) => Value::from(s.as_str()),
-        Json::Array(items) => Value::Array(items.iter().map(from_json).collect()),
+        Json::Array(items) => Value::Array(items.iter().map(from_json).collect::<Result<_, _>>()?),
         Json::Object(entries) => {
-            if let Some(bytes) = binary_of(json) {
-                return Value::Binary(bytes);
+            if let Some(bytes) = binary_of(json)? {
+                return Ok(Value::Binary(bytes));
             }
             Value::Map(
                 entries
                     .iter()
-                    .map(|(key, value)| (Value::from(key.as_str()), from_json(value)))
-                    .collect(),
+                    .map(|(key, value)| Ok((Value::from(key.as_str()), from_json(value)?)))
+                    .collect::<Result<_, String>>()?,
             )
         }
-    }
+    })
 }
 
-fn binary_of(json: &Json) -> Option<Vec<u8>> {
+/// The data of a binary object (`"_binary": true`), which must have a base64 `base64` field.
+fn binary_of(json: &Json) -> Result<Option<Vec<u8>>, String> {
     if json.get("_binary") != Some(&Json::Bool(true)) {
-        return None;
+        return Ok(None);
     }
-    let text = json.get("base64")?.as_str()?;
-    base64::engine::general_purpose::STANDARD.decode(text).ok()
+    let Some(text) = json.get("base64").and_then(Json::as_str) else {
+        return Err(
+            "binary data ({\"_binary\":true}) needs its bytes as a \"base64\" string, e.g. \
+             {\"_binary\":true,\"base64\":\"AQID\"}"
+                .to_owned(),
+        );
+    };
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map(Some)
+        .map_err(|error| format!("binary data whose \"base64\" is not base64 ({error}): {text:?}"))
 }
 
 #[cfg(test)]
@@ -198,14 +210,14 @@ mod tests {
 
     #[test]
     fn arguments_are_json_or_strings() {
-        assert_eq!(parse_arg(0, "42"), Value::from(42));
-        assert_eq!(parse_arg(0, "-1.5"), Value::F64(-1.5));
-        assert_eq!(parse_arg(0, "hello"), Value::from("hello"));
-        assert_eq!(parse_arg(0, "\"42\""), Value::from("42"));
-        assert_eq!(parse_arg(0, "null"), Value::Nil);
-        assert_eq!(parse_arg(0, "{oops"), Value::from("{oops"));
+        assert_eq!(parse_arg(0, "42").unwrap(), Value::from(42));
+        assert_eq!(parse_arg(0, "-1.5").unwrap(), Value::F64(-1.5));
+        assert_eq!(parse_arg(0, "hello").unwrap(), Value::from("hello"));
+        assert_eq!(parse_arg(0, "\"42\"").unwrap(), Value::from("42"));
+        assert_eq!(parse_arg(0, "null").unwrap(), Value::Nil);
+        assert_eq!(parse_arg(0, "{oops").unwrap(), Value::from("{oops"));
         assert_eq!(
-            parse_arg(0, r#"{"b":1,"a":[true]}"#),
+            parse_arg(0, r#"{"b":1,"a":[true]}"#).unwrap(),
             Value::Map(vec![
                 (Value::from("b"), Value::from(1)),
                 (Value::from("a"), Value::Array(vec![Value::Boolean(true)])),
@@ -215,11 +227,24 @@ mod tests {
 
     #[test]
     fn binary_round_trips_with_the_listen_form() {
-        let value = parse_arg(0, r#"{"_binary":true,"base64":"AQID"}"#);
+        let value = parse_arg(0, r#"{"_binary":true,"base64":"AQID"}"#).unwrap();
         assert_eq!(value, Value::Binary(vec![1, 2, 3]));
         assert_eq!(
             to_json(&value).to_compact(),
             r#"{"_binary":true,"length":3,"base64":"AQID"}"#
         );
+    }
+
+    #[test]
+    fn binary_that_is_not_base64_is_refused() {
+        let error = parse_arg(1, r#"{"_binary":true,"base64":"!!!"}"#).unwrap_err();
+        assert!(error.starts_with("argument 2: binary data"), "{error}");
+        assert!(parse_arg(0, r#"{"_binary":true}"#).is_err());
+        assert!(parse_arg(0, r#"[1,{"_binary":true,"base64":7}]"#).is_err());
+        // Without `"_binary": true` it is an ordinary object.
+        assert!(matches!(
+            parse_arg(0, r#"{"_binary":false,"base64":"!!!"}"#).unwrap(),
+            Value::Map(_)
+        ));
     }
 }

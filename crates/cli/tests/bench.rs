@@ -35,7 +35,7 @@ fn sio_serve() -> Serve {
         .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sio"))
         .args(["serve", "--port", &port.to_string()])
-        // Events are logged at info level: keep the log small.
+        // Only warnings: connections are logged at INFO.
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -225,4 +225,29 @@ fn bad_options_are_refused() {
     ]);
     assert_eq!(code, 1);
     assert!(stderr.contains("long-polling supports"), "{stderr}");
+}
+
+/// `sio serve` has no `fan` event: a fan-out run against it delivers nothing, and says that the
+/// server does not follow the contract instead of reporting 0 deliveries as a clean run.
+#[test]
+fn fanout_against_a_server_without_the_contract_fails() {
+    let server = sio_serve();
+    let (report, code, stderr) = bench(&[
+        &server.url,
+        "--scenario",
+        "fanout",
+        "--clients",
+        "3",
+        "--duration",
+        "1",
+        "--warmup",
+        "0.2",
+    ]);
+    assert_eq!(code, 1, "{stderr}\n{report:#}");
+    assert_eq!(report["operations"], 0, "{report:#}");
+    assert_eq!(report["connected"], 3, "{report:#}");
+    assert!(
+        stderr.contains("does not follow the benchmark contract"),
+        "{stderr}"
+    );
 }

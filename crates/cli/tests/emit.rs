@@ -298,3 +298,64 @@ async fn usage_errors_exit_2() {
     assert_eq!(output.code, Some(2), "{output:?}");
     assert!(output.stderr.contains("invalid URL"), "{output:?}");
 }
+
+/// An HTTP server that is not Socket.IO and closes the connection after each response
+/// (`python3 -m http.server`, HTTP/1.0): its 404 is reported, not lost to the closed
+/// connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_server_answering_404() {
+    let port = common::free_port();
+    let dir = std::env::temp_dir();
+    let mut server = tokio::process::Command::new("python3")
+        .args([
+            "-u",
+            "-m",
+            "http.server",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+        ])
+        .current_dir(&dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("python3 -m http.server");
+    let stdout = server.stdout.take().unwrap();
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let line = tokio::time::timeout(common::WAIT, lines.next_line())
+        .await
+        .expect("http.server says it serves")
+        .unwrap()
+        .unwrap();
+    assert!(line.starts_with("Serving HTTP"), "{line}");
+    for transport in ["polling", "websocket"] {
+        let url = format!("http://127.0.0.1:{port}");
+        let output = run(&["emit", &url, "hello", "--transport", transport]).await;
+        assert_eq!(output.code, Some(1), "{transport}: {output:?}");
+        if transport == "polling" {
+            assert!(
+                output.stderr.contains("server answered 404"),
+                "{transport}: {output:?}"
+            );
+            assert!(
+                !output.stderr.contains("connection closed"),
+                "{transport}: {output:?}"
+            );
+        }
+    }
+}
+
+/// Binary data written wrongly is a usage error, before any connection is made.
+#[tokio::test]
+async fn binary_argument_that_is_not_base64() {
+    let port = common::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let output = run(&["emit", &url, "x", r#"{"_binary":true,"base64":"!!!"}"#]).await;
+    assert_eq!(output.code, Some(2), "{output:?}");
+    assert!(
+        output.stderr.contains("argument 1: binary data"),
+        "{output:?}"
+    );
+    assert!(!output.stderr.contains("connect"), "{output:?}");
+}

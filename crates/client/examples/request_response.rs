@@ -1,10 +1,12 @@
 //! Request/response with acknowledgements, both ways.
 //!
 //! ```sh
+//! sio serve &
 //! cargo run -p sio-client --example request_response -- http://localhost:3000/
 //! ```
-//! Sends `add` with two numbers and waits for the sum the server acknowledges with; answers
-//! the server's `ping` requests with `pong`.
+//! Sends `add` with two numbers and waits for the sum the server acknowledges with, then
+//! `upload` with binary data and waits for what the server counted (`sio serve` does both:
+//! `sio serve --help`); answers the server's `ping` requests with `pong`.
 
 use std::time::Duration;
 
@@ -20,6 +22,12 @@ struct Add {
 #[derive(Deserialize, Debug)]
 struct Sum {
     sum: i64,
+}
+
+#[derive(Deserialize, Debug)]
+struct Uploaded {
+    name: String,
+    bytes: usize,
 }
 
 #[tokio::main]
@@ -44,14 +52,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("2 + 40 = {}", sum.sum);
 
     // Binary travels anywhere in the arguments.
-    let reply: Vec<sio_client::Value> = client
+    let (uploaded,): (Uploaded,) = client
         .emit_with_ack_timeout(
             "upload",
             &("report.bin", sio_client::Bytes::from_static(&[0, 1, 2, 3])),
             Duration::from_secs(5),
         )
         .await?;
-    println!("upload answered {reply:?}");
+    println!("uploaded {}: {} bytes", uploaded.name, uploaded.bytes);
 
     client.disconnect();
     Ok(())

@@ -491,13 +491,11 @@ impl ClientBuilder {
         self
     }
 
-    /// The server's path (`path`, default `/socket.io/`).
+    /// The server's path (`path`, default `/socket.io/`). Written with or without its leading
+    /// and trailing slash (`socket`, `/socket` and `/socket/` are the same path), as the
+    /// Node server reads its `path` option.
     pub fn path(self, path: &str) -> Self {
-        let path = if path.ends_with('/') {
-            path.to_owned()
-        } else {
-            format!("{path}/")
-        };
+        let path = normalize_path(path);
         self.options(|o| o.path = path)
     }
 
@@ -788,9 +786,29 @@ impl ClientBuilder {
     }
 }
 
+/// A server path with exactly one leading and one trailing slash (`/` for an empty one).
+pub(crate) fn normalize_path(path: &str) -> String {
+    let trimmed = path.trim_matches('/');
+    if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        format!("/{trimmed}/")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_get_their_slashes() {
+        for path in ["socket", "/socket", "socket/", "/socket/", "//socket//"] {
+            assert_eq!(normalize_path(path), "/socket/", "{path}");
+        }
+        assert_eq!(normalize_path("a/b"), "/a/b/");
+        assert_eq!(normalize_path(""), "/");
+        assert_eq!(normalize_path("/"), "/");
+    }
 
     #[test]
     fn url_path_is_the_namespace() {

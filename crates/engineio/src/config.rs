@@ -65,7 +65,26 @@ impl Cors {
     }
 }
 
-/// The `io` cookie that lets a load balancer route a session's requests to one node.
+/// The `io` cookie that lets a load balancer route a session's requests to one node (Node's
+/// `cookie` option).
+///
+/// Long-polling sends each request of a session separately, and behind several nodes each must
+/// reach the node that holds the session. With a cookie set, the handshake answer carries
+/// `Set-Cookie: io=<sid>`, and a balancer can route on it (HAProxy `cookie io prefix`, nginx
+/// `sticky cookie`). [`Cookie::default`] is Node's `cookie: true`.
+///
+/// ```
+/// use sio_engineio::{Cookie, EngineConfig};
+///
+/// let config = EngineConfig {
+///     cookie: Some(Cookie {
+///         name: "node".into(),
+///         ..Cookie::default()
+///     }),
+///     ..EngineConfig::default()
+/// };
+/// assert_eq!(config.cookie.as_ref().map(|c| c.path.as_str()), Some("/"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Cookie {
     /// Cookie name (Node: `io`).
@@ -104,6 +123,28 @@ impl Cookie {
 }
 
 /// Engine.IO server options. `EngineConfig::default()` gives Node's defaults.
+///
+/// The fields are Node's `engine.io` options under their Rust names (`pingInterval` is
+/// `ping_interval`, `maxHttpBufferSize` is `max_http_buffer_size`, …). A Socket.IO server takes
+/// them as `ServerConfig::engine` (crate `sio-server`); the path is given its leading and
+/// trailing slash when the engine is made.
+///
+/// ```
+/// use std::time::Duration;
+/// use sio_engineio::{Cors, CorsOrigin, EngineConfig};
+///
+/// let config = EngineConfig {
+///     path: "/realtime/".into(),
+///     ping_interval: Duration::from_secs(10),
+///     allow_eio3: true, // Socket.IO 1.x/2.x clients too
+///     cors: Cors {
+///         origin: CorsOrigin::List(vec!["http://localhost:5173".into()]),
+///         credentials: false,
+///     },
+///     ..EngineConfig::default()
+/// };
+/// assert_eq!(config.ping_timeout, Duration::from_secs(20)); // Node's default
+/// ```
 #[derive(Clone)]
 pub struct EngineConfig {
     /// Where the server answers, with a trailing slash (Node: `/engine.io/`; Socket.IO: `/socket.io/`).

@@ -27,6 +27,9 @@ use crate::{
     websocket,
 };
 
+/// How often [`Engine::shutdown`] looks whether the closed sessions are over.
+const SHUTDOWN_CHECK: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// What the layer above Engine.IO does with sessions (Node's `connection`, `message` and
 /// `close` events).
 pub trait EngineHandler: Send + Sync + 'static {
@@ -50,7 +53,20 @@ pub trait EngineHandler: Send + Sync + 'static {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RemoteAddr(pub std::net::SocketAddr);
 
-/// Marks a request that arrived over TLS, for [`RequestInfo::secure`].
+/// Marks a request that arrived over TLS, for [`RequestInfo::secure`] (Node's
+/// `handshake.secure`).
+///
+/// The engine does not terminate TLS itself. A server that does (rustls, say) inserts this in
+/// the request extensions before handing the request to the engine;
+/// [`crate::serve_connection`] does it when called with `secure = true`:
+///
+/// ```
+/// use sio_engineio::Secure;
+///
+/// let mut request = http::Request::new(());
+/// request.extensions_mut().insert(Secure);
+/// assert!(request.extensions().get::<Secure>().is_some());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Secure;
 
@@ -171,12 +187,54 @@ impl<H: EngineHandler> Engine<H> {
         self.inner.sessions_read().get(&sid).cloned()
     }
 
-    /// Closes every session, delivering what is queued first: graceful shutdown.
+    /// Closes every session, delivering what is queued first, and returns at once: the close
+    /// packets are still being written. [`Engine::shutdown`] also waits for that.
     pub fn close(&self) {
         let sessions: Vec<_> = self.inner.sessions_read().values().cloned().collect();
         for socket in sessions {
             socket.close_with(CloseReason::ServerShuttingDown);
         }
+    }
+
+    /// Graceful shutdown: closes every session as [`Engine::close`] does, then waits, for at
+    /// most `grace`, until each is over: its WebSocket has written the queued packets and its
+    /// close frame, its pending poll has been answered, and a polling client between two polls
+    /// has collected the close packet with its next poll. Sessions opened meanwhile are closed
+    /// too. Returns whether every session ended within `grace`.
+    ///
+    /// Keep serving HTTP while it runs: a polling client between two polls collects the close
+    /// packet with a request of its own, possibly on a new connection. The connections
+    /// themselves are the HTTP server's to end.
+    ///
+    /// ```no_run
+    /// # async fn run(engine: sio_engineio::Engine<impl sio_engineio::EngineHandler>) {
+    /// if !engine.shutdown(std::time::Duration::from_secs(5)).await {
+    ///     eprintln!("some sessions did not end in time");
+    /// }
+    /// # }
+    /// ```
+    pub async fn shutdown(&self, grace: std::time::Duration) -> bool {
+        let closing: Vec<Weak<Socket<H::Data>>> = self
+            .inner
+            .sessions_read()
+            .values()
+            .map(Arc::downgrade)
+            .collect();
+        let over = async {
+            // A session's transports hold it until they are done with it, and nothing tells
+            // when the last one lets go: look again every few milliseconds.
+            let mut check = tokio::time::interval(SHUTDOWN_CHECK);
+            loop {
+                check.tick().await;
+                self.close();
+                if self.inner.sessions_read().is_empty()
+                    && closing.iter().all(|socket| socket.strong_count() == 0)
+                {
+                    return;
+                }
+            }
+        };
+        tokio::time::timeout(grace, over).await.is_ok()
     }
 
     /// Whether this request is for the engine (its path starts with the configured path).

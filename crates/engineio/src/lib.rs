@@ -1,6 +1,11 @@
 //! An Engine.IO server: the transport layer under Socket.IO, usable on its own like Node's
 //! `engine.io` package.
 //!
+//! For a Socket.IO server start with the `sio-server` crate, which runs this one underneath
+//! and re-exports it as `sio_server::engineio` (its [`EngineConfig`] is
+//! `ServerConfig::engine`); for a client, `sio-client`. Use this crate directly for raw
+//! Engine.IO sessions, or to serve the engine over TLS ([`serve_connection`], [`Secure`]).
+//!
 //! It serves Engine.IO v4 clients (Socket.IO 3.x and 4.x) and, with
 //! [`EngineConfig::allow_eio3`], v3 clients (Socket.IO 1.x and 2.x): HTTP long-polling (with
 //! base64 and JSONP variants for old clients), WebSocket, the upgrade from one to the other, and

@@ -3,8 +3,9 @@
 //! JSONP polling only exists in browsers (it loads each poll as a `<script>`), so this is where
 //! it meets a real client.
 //!
-//! Chromium is installed by `scripts/setup-peers` (Debian's `chromium` package), the bundles
-//! by npm. Without them these tests fail, saying so: they are never skipped.
+//! Chromium is `$CHROMIUM`, `/usr/bin/chromium` or `chromium` (or Chrome) on the `PATH`;
+//! `scripts/setup-peers` installs Debian's `chromium` package when none is found, and npm the
+//! bundles. Without them these tests fail, saying so: they are never skipped.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,7 +28,27 @@ use serde_json::{Value, json};
 use sio_engineio::{CloseReason, Cors, CorsOrigin, EngineConfig};
 use tokio::sync::mpsc;
 
-const CHROMIUM: &str = "/usr/bin/chromium";
+/// The Chromium to run: `$CHROMIUM`, else Debian's `/usr/bin/chromium`, else the first of the
+/// usual names found on the `PATH`.
+fn chromium() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
+        return Some(PathBuf::from(path));
+    }
+    let debian = PathBuf::from("/usr/bin/chromium");
+    if debian.is_file() {
+        return Some(debian);
+    }
+    let path = std::env::var_os("PATH")?;
+    [
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+        "google-chrome-stable",
+    ]
+    .iter()
+    .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+    .find(|candidate| candidate.is_file())
+}
 
 fn peers() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../peers")
@@ -129,9 +150,14 @@ async fn page_server(bundle: &'static str) -> (u16, mpsc::UnboundedReceiver<Valu
 
 /// Opens the page in headless Chromium and returns its report.
 async fn run_in_browser(bundle: &'static str, opts: Value, config: EngineConfig) -> Value {
+    let chromium = chromium().expect(
+        "no Chromium: set CHROMIUM to its binary, put chromium on the PATH, or run \
+         scripts/setup-peers (it installs Debian's chromium package)",
+    );
     assert!(
-        std::path::Path::new(CHROMIUM).is_file(),
-        "{CHROMIUM} is missing: run scripts/setup-peers (it installs Debian's chromium package)"
+        chromium.is_file(),
+        "{} is missing (from CHROMIUM?)",
+        chromium.display()
     );
     let (server, mut events) = start_recording(config).await;
     let (page_port, mut reports) = page_server(bundle).await;
@@ -144,7 +170,7 @@ async fn run_in_browser(bundle: &'static str, opts: Value, config: EngineConfig)
         ),
         ("opts", &opts.to_string()),
     ]);
-    let mut browser = tokio::process::Command::new(CHROMIUM)
+    let mut browser = tokio::process::Command::new(&chromium)
         .args([
             "--headless",
             "--no-sandbox",

@@ -27,6 +27,11 @@ use crate::{
     socket::{DisconnectReason, IntoRooms, NewSocket, Socket},
 };
 
+/// How long [`SocketIo::serve`] waits, once told to stop, for its clients to be told that their
+/// sessions are closed: a polling client between two polls has to come back for the close
+/// packet, and one that does not is not waited for longer than this.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// A Socket.IO server. Cheap to clone; every clone is the same server.
 ///
 /// ```no_run
@@ -199,20 +204,63 @@ impl SocketIo {
         self.serve(listener, std::future::pending()).await
     }
 
-    /// Serves connections from `listener` until `shutdown` completes, then closes every session.
+    /// Serves connections from `listener` until `shutdown` completes, then shuts down
+    /// gracefully ([`SocketIo::shutdown`], waiting at most 5 s): every client is told that its
+    /// session is closed (a session opened meanwhile is closed at once), then the adapters are
+    /// closed and the listener is dropped.
+    ///
+    /// ```no_run
+    /// # async fn run(io: sio_server::SocketIo) -> std::io::Result<()> {
+    /// let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    /// io.serve(listener, async {
+    ///     let _ = tokio::signal::ctrl_c().await;
+    /// })
+    /// .await
+    /// # }
+    /// ```
     pub async fn serve(
         &self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> std::io::Result<()> {
-        let result = sio_engineio::serve(listener, self.service(), shutdown).await;
-        self.close();
+        // Connections are still accepted while the sessions end: a polling client between two
+        // polls may open a new one for the poll that collects its close packet.
+        let stop = async {
+            shutdown.await;
+            if !self.shutdown(SHUTDOWN_GRACE).await {
+                tracing::info!(
+                    grace = ?SHUTDOWN_GRACE,
+                    "some sessions did not end within the shutdown grace period"
+                );
+            }
+        };
+        let result = sio_engineio::serve(listener, self.service(), stop).await;
+        if result.is_err() {
+            self.close();
+        }
         result
     }
 
-    /// Closes every connection ("server shutting down") and the adapters.
+    /// Graceful shutdown: closes every connection ("server shutting down") and waits, for at
+    /// most `grace`, until each client has been told (a WebSocket's close frame written, a
+    /// pending poll answered, a polling client's next poll given the close packet; see
+    /// [`Engine::shutdown`]), then closes the adapters. Returns whether every connection
+    /// ended within `grace`. Keep serving HTTP meanwhile ([`SocketIo::serve`] does): a
+    /// polling client collects its close packet with a request of its own.
+    pub async fn shutdown(&self, grace: Duration) -> bool {
+        let ended = self.engine.shutdown(grace).await;
+        self.close_adapters();
+        ended
+    }
+
+    /// Closes every connection ("server shutting down") and the adapters, without waiting
+    /// for the close packets to be written ([`SocketIo::shutdown`] waits).
     pub fn close(&self) {
         self.engine.close();
+        self.close_adapters();
+    }
+
+    fn close_adapters(&self) {
         let namespaces: Vec<_> = self.inner.read_namespaces().values().cloned().collect();
         for nsp in namespaces {
             nsp.adapter().close();

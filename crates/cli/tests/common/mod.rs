@@ -15,6 +15,7 @@ use tokio::process::{Child, ChildStdout, Command};
 /// (python-socketio), as the client's interop tests start them.
 #[path = "../../../client/tests/common/mod.rs"]
 mod peers;
+#[allow(unused_imports)]
 pub(crate) use peers::Server as Peer;
 
 /// How long any awaited line or exit may take.
@@ -66,7 +67,12 @@ pub(crate) struct Running {
 
 impl Running {
     pub(crate) fn start(args: &[&str]) -> Running {
-        let mut child = sio(args).spawn().expect("start sio");
+        Running::spawn(sio(args))
+    }
+
+    /// Starts `command` (made by [`sio`], then changed: another `RUST_LOG`, say).
+    pub(crate) fn spawn(mut command: Command) -> Running {
+        let mut child = command.spawn().expect("start sio");
         let stdout = child.stdout.take().unwrap();
         let mut stderr = child.stderr.take().unwrap();
         let stderr = tokio::spawn(async move {
@@ -189,7 +195,7 @@ pub(crate) fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
-/// `sio serve` on a free port; its log lines (stdout) can be awaited.
+/// `sio serve` on a free port, logging at DEBUG; its log lines (stdout) can be awaited.
 pub(crate) struct Serve {
     pub(crate) running: Running,
     pub(crate) port: u16,
@@ -198,7 +204,10 @@ pub(crate) struct Serve {
 impl Serve {
     pub(crate) async fn start() -> Serve {
         let port = free_port();
-        let mut running = Running::start(&["serve", "--port", &port.to_string()]);
+        // Events are logged at DEBUG, and tests read the server's log of them.
+        let mut command = sio(&["serve", "--port", &port.to_string()]);
+        command.env("RUST_LOG", "debug");
+        let mut running = Running::spawn(command);
         running
             .line_where("the listening line", |l| l.contains("listening on"))
             .await;

@@ -96,7 +96,7 @@ impl HttpClient {
 
     async fn send_on(
         &self,
-        mut conn: Conn,
+        conn: Conn,
         method: Method,
         path_and_query: &str,
         body: Option<(Bytes, &'static str)>,
@@ -118,46 +118,76 @@ impl HttpClient {
         if let Some((_, content_type)) = &body {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         }
-        let result = {
-            let Conn {
-                sender,
-                conn: driver,
-            } = &mut conn;
-            let exchange = async {
-                sender.ready().await.map_err(EngineError::Http)?;
-                let response = sender
-                    .send_request(request)
-                    .await
-                    .map_err(EngineError::Http)?;
-                let status = response.status();
-                let content_type = response
-                    .headers()
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
-                let body = Limited::new(response.into_body(), MAX_BODY)
-                    .collect()
-                    .await
-                    .map_err(EngineError::Body)?
-                    .to_bytes();
-                Ok::<_, EngineError>(Response {
+        let Conn {
+            mut sender,
+            conn: mut driver,
+        } = conn;
+        let exchange = async {
+            sender.ready().await.map_err(EngineError::Http)?;
+            let response = sender
+                .send_request(request)
+                .await
+                .map_err(EngineError::Http)?;
+            let status = response.status();
+            let keep_alive = !closes_connection(response.headers());
+            let content_type = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let body = Limited::new(response.into_body(), MAX_BODY)
+                .collect()
+                .await
+                .map_err(EngineError::Body)?
+                .to_bytes();
+            Ok::<_, EngineError>((
+                Response {
                     status,
                     content_type,
                     body,
-                })
-            };
-            tokio::select! {
-                result = exchange => Some(result),
-                _ = driver => None,
-            }
+                },
+                keep_alive,
+            ))
         };
-        match result {
-            Some(Ok(response)) => {
-                self.put_idle(conn);
+        // Boxed: it outlives the race below when the driver ends first.
+        let mut exchange = Box::pin(exchange);
+        let early = tokio::select! {
+            biased;
+            result = &mut exchange => Some(result),
+            _ = &mut driver => None,
+        };
+        match early {
+            Some(result) => {
+                drop(exchange);
+                let (response, keep_alive) = result?;
+                if keep_alive && !sender.is_closed() {
+                    self.put_idle(Conn {
+                        sender,
+                        conn: driver,
+                    });
+                }
                 Ok(response)
             }
-            Some(Err(e)) => Err(e),
-            None => Err(EngineError::HttpClosed),
+            // The driver ends as soon as a server that closes after its response (`Connection:
+            // close`, HTTP/1.0) has sent it: the response has been read by then, so the
+            // exchange is finished rather than dropped. Dropping the driver first makes an
+            // exchange that can no longer complete fail instead of waiting.
+            None => {
+                drop(driver);
+                let (response, _) = exchange.await?;
+                Ok(response)
+            }
         }
     }
+}
+
+/// Whether a response says that the server closes the connection after it (`Connection:
+/// close`), so that it is not kept for the next request.
+fn closes_connection(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|token| token.trim().eq_ignore_ascii_case("close"))
 }

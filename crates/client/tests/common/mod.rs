@@ -27,16 +27,22 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    /// `kind`: `v4`, `v2`, `v09` (Node) or `py` (python-socketio).
+    /// `kind`: `v4`, `v2`, `v09` (Node), `py` (python-socketio on aiohttp) or `py-http10`
+    /// (python-socketio behind an HTTP/1.0 server that closes every connection after its
+    /// response, `peers/sio_server_http10.py`).
     pub(crate) async fn start(kind: &str, opts: Json) -> Server {
-        let mut command = if kind == "py" {
+        let mut command = if kind.starts_with("py") {
             let python = peers_dir().join(".venv/bin/python");
             assert!(
                 python.exists(),
                 "peers/.venv is missing: run scripts/setup-peers"
             );
             let mut c = Command::new(python);
-            c.arg(peers_dir().join("sio_server.py"));
+            c.arg(peers_dir().join(if kind == "py-http10" {
+                "sio_server_http10.py"
+            } else {
+                "sio_server.py"
+            }));
             c
         } else {
             assert!(
