@@ -144,6 +144,7 @@ pub fn from_json_bytes(bytes: &[u8]) -> Result<Value, WireError> {
     Ok(from_json(json))
 }
 
+/// Converts JSON into a [`Value`] (numbers without fraction become integers).
 pub fn from_json(json: serde_json::Value) -> Value {
     match json {
         serde_json::Value::Null => Value::Nil,

@@ -13,13 +13,21 @@ pub const CLASSIC_CLIENT_PROTOCOL: &str = "2.1";
 /// A classic payload that is not one.
 #[derive(Debug, thiserror::Error)]
 pub enum ClassicError {
+    /// The payload is not JSON, or not an object of the expected shape.
     #[error("invalid classic SignalR JSON at line {line}, column {column}: {source}", line = .source.line(), column = .source.column())]
     Json {
+        /// What the JSON parser refused.
         #[source]
         source: serde_json::Error,
     },
+    /// A frame longer than the decoder's limit.
     #[error("a classic SignalR message of {len} bytes is over the {max}-byte limit")]
-    TooLarge { len: usize, max: usize },
+    TooLarge {
+        /// The frame's length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        max: usize,
+    },
 }
 
 fn json_error(source: serde_json::Error) -> ClassicError {
@@ -30,20 +38,31 @@ fn json_error(source: serde_json::Error) -> ClassicError {
 #[derive(Debug, Clone, PartialEq, Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 pub struct ClassicNegotiation {
+    /// `Url`: the server's path of the SignalR endpoint (e.g. `/signalr`).
     pub url: Option<String>,
+    /// `ConnectionToken`: the secret that goes in `connectionToken=` on every later request.
     pub connection_token: Option<String>,
+    /// `ConnectionId`: the public id of the connection.
     pub connection_id: Option<String>,
-    /// Seconds; `None`: the server sends no keep-alives.
+    /// `KeepAliveTimeout`: seconds; `None`: the server sends no keep-alives.
     pub keep_alive_timeout: Option<f64>,
+    /// `DisconnectTimeout`: seconds the server keeps a connection whose transport dropped.
     pub disconnect_timeout: Option<f64>,
+    /// `ConnectionTimeout`: seconds the server holds a long poll open.
     pub connection_timeout: Option<f64>,
+    /// `TryWebSockets`: whether the server accepts the WebSocket transport.
     pub try_web_sockets: Option<bool>,
+    /// `ProtocolVersion`: the protocol the server speaks, e.g. `1.5`.
     pub protocol_version: Option<String>,
+    /// `TransportConnectTimeout`: seconds the client waits for a transport to connect.
     pub transport_connect_timeout: Option<f64>,
+    /// `LongPollDelay`: seconds the client waits between long polls.
     pub long_poll_delay: Option<f64>,
-    /// Protocol 2.0 and later: negotiate again there, with `access_token`.
+    /// `RedirectUrl` (protocol 2.0 and later): negotiate again there, with `access_token`.
     pub redirect_url: Option<String>,
+    /// `AccessToken`: the bearer token for the redirected negotiate and the requests after it.
     pub access_token: Option<String>,
+    /// `Error`: the server refuses the connection with this message.
     pub error: Option<String>,
 }
 
@@ -55,10 +74,13 @@ pub fn decode_classic_negotiate(body: &[u8]) -> Result<ClassicNegotiation, Class
 /// A classic transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ClassicTransport {
+    /// `webSockets`.
     WebSockets,
+    /// `serverSentEvents`.
     ServerSentEvents,
-    /// Browser-only (a hidden iframe); named so it can be reported as unsupported.
+    /// `foreverFrame`: browser-only (a hidden iframe); named so it can be reported as unsupported.
     ForeverFrame,
+    /// `longPolling`.
     LongPolling,
 }
 
@@ -93,13 +115,17 @@ pub fn connection_data<'a>(hubs: impl IntoIterator<Item = &'a str>) -> String {
 /// The query of a classic request.
 #[derive(Debug, Clone, Default)]
 pub struct ClassicQuery<'a> {
+    /// `transport`: the transport the request is for.
     pub transport: Option<ClassicTransport>,
+    /// `connectionToken`: the token from the negotiate answer.
     pub connection_token: Option<&'a str>,
+    /// `connectionData`: the hubs, as [`connection_data`] writes them.
     pub connection_data: Option<&'a str>,
-    /// `/reconnect` and `/poll`: the last message cursor `C`.
+    /// `messageId`, on `/reconnect` and `/poll`: the last message cursor `C`.
     pub message_id: Option<&'a str>,
+    /// `groupsToken`: the groups token `G` of the last envelope, on `/reconnect` and `/poll`.
     pub groups_token: Option<&'a str>,
-    /// A cache-busting counter, as the jQuery client adds to `/connect`.
+    /// `tid`: a cache-busting counter, as the jQuery client adds to `/connect`.
     pub tid: Option<u32>,
 }
 
@@ -165,6 +191,7 @@ pub struct ClassicHubCall {
 /// One entry of an envelope's `M`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClassicItem {
+    /// A hub calls a client method.
     HubCall(ClassicHubCall),
     /// A message of a persistent connection (not a hub): any JSON value.
     Raw(Value),
@@ -177,6 +204,7 @@ pub struct ClassicEnvelope {
     pub cursor: Option<String>,
     /// `S:1`: the transport is initialized (the first envelope).
     pub initialized: bool,
+    /// `M`: the messages, in order.
     pub messages: Vec<ClassicItem>,
     /// `G`: the groups token to send back on reconnect.
     pub groups_token: Option<String>,
@@ -191,7 +219,9 @@ pub struct ClassicEnvelope {
 /// Progress of a hub call (`P`): `{"I":"2","D":50}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassicProgress {
+    /// `I`: the id of the call the progress is for.
     pub invocation_id: String,
+    /// `D`: the progress value (JSON `null` when absent).
     pub data: Value,
 }
 
@@ -200,17 +230,17 @@ pub struct ClassicProgress {
 pub struct ClassicHubResult {
     /// `I`: the call's id (for progress, `P|<id>`).
     pub invocation_id: String,
-    /// `R`.
+    /// `R`: the method's return value; `None` when it returned nothing.
     pub result: Option<Value>,
-    /// `E`.
+    /// `E`: the method failed with this message.
     pub error: Option<String>,
     /// `H`: the error was thrown as a `HubException` (its `D` is meant for the caller).
     pub hub_error: bool,
-    /// `D`.
+    /// `D`: the data of a `HubException`.
     pub error_data: Option<Value>,
-    /// `P`.
+    /// `P`: a progress report instead of the end of the call.
     pub progress: Option<ClassicProgress>,
-    /// `S`.
+    /// `S`: the hub state the server changed, if any.
     pub state: Option<Value>,
 }
 
@@ -219,7 +249,9 @@ pub struct ClassicHubResult {
 pub enum ClassicFrame {
     /// `{}`.
     KeepAlive,
+    /// Messages from the server (a `PersistentResponse`).
     Envelope(ClassicEnvelope),
+    /// The answer to one of the client's hub calls.
     HubResult(ClassicHubResult),
 }
 

@@ -7,42 +7,66 @@ pub enum DecodeError {
     /// A message longer than the decoder's limit (the limit is checked before any allocation).
     #[error("the message at byte {offset} is {len} bytes long, over the {max}-byte limit")]
     TooLarge {
+        /// The byte of the frame the message starts at.
         offset: usize,
+        /// The message's length in bytes.
         len: usize,
+        /// The decoder's limit in bytes.
         max: usize,
     },
     /// The frame ends inside a message: no record separator after the last JSON record, or fewer
     /// bytes than the MessagePack length prefix announced.
     #[error("the frame ends inside the message that starts at byte {offset}")]
-    Incomplete { offset: usize },
+    Incomplete {
+        /// The byte of the frame the message starts at.
+        offset: usize,
+    },
     /// Two record separators with nothing between them.
     #[error("empty JSON record at byte {offset}")]
-    EmptyRecord { offset: usize },
+    EmptyRecord {
+        /// The byte of the frame the empty record is at.
+        offset: usize,
+    },
     /// A JSON record that is not JSON, or not an object of the expected shape.
     #[error("invalid JSON at byte {offset}: {source}")]
     Json {
+        /// The byte of the frame the message starts at.
         offset: usize,
+        /// What the JSON parser refused.
         #[source]
         source: serde_json::Error,
     },
     /// A MessagePack message that is not MessagePack.
     #[error("invalid MessagePack in the message at byte {offset}: {source}")]
     MessagePack {
+        /// The byte of the frame the message starts at.
         offset: usize,
+        /// What the MessagePack parser refused.
         #[source]
         source: rmpv::decode::Error,
     },
     /// A MessagePack length prefix of more than 5 bytes, or announcing more than 2 GB.
     #[error("invalid length prefix at byte {offset}")]
-    LengthPrefix { offset: usize },
+    LengthPrefix {
+        /// The byte of the frame the length prefix starts at.
+        offset: usize,
+    },
     /// A required field is absent.
     #[error("the message at byte {offset} has no {field}")]
-    MissingField { offset: usize, field: &'static str },
+    MissingField {
+        /// The byte of the frame the message starts at.
+        offset: usize,
+        /// The field's name on the wire.
+        field: &'static str,
+    },
     /// A field is present but of the wrong kind or value.
     #[error("the message at byte {offset}: {field} {problem}")]
     InvalidField {
+        /// The byte of the frame the message starts at.
         offset: usize,
+        /// The field's name on the wire.
         field: &'static str,
+        /// What is wrong with it.
         problem: &'static str,
     },
 }
@@ -83,8 +107,10 @@ pub enum EncodeError {
 /// An application value that cannot be converted to or from an argument.
 #[derive(Debug, thiserror::Error)]
 pub enum ValueError {
+    /// The value does not convert to or from a JSON argument.
     #[error("JSON argument: {0}")]
     Json(#[from] serde_json::Error),
+    /// The value does not convert to or from a MessagePack argument.
     #[error("MessagePack argument: {0}")]
     MessagePack(#[from] rmpv::ext::Error),
 }

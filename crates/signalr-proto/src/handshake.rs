@@ -10,20 +10,31 @@ use crate::json::RECORD_SEPARATOR;
 pub enum HandshakeError {
     /// No record separator yet: the answer continues in a later frame (or never ends).
     #[error("the handshake answer has not ended after {len} bytes")]
-    Incomplete { len: usize },
+    Incomplete {
+        /// How many bytes have arrived so far.
+        len: usize,
+    },
     /// The answer is longer than the limit.
     #[error("the handshake answer is over {max} bytes long")]
-    TooLarge { max: usize },
+    TooLarge {
+        /// The limit in bytes.
+        max: usize,
+    },
     /// The answer is not a JSON object.
     #[error("invalid handshake answer at byte {offset}: {source}")]
     Json {
+        /// The byte of the answer the JSON parser stopped at.
         offset: usize,
+        /// What the JSON parser refused.
         #[source]
         source: serde_json::Error,
     },
     /// The server sent a hub message where the handshake answer belongs.
     #[error("expected a handshake answer, got a message of type {kind}")]
-    NotHandshake { kind: u64 },
+    NotHandshake {
+        /// The message's numeric `type`.
+        kind: u64,
+    },
 }
 
 /// The server's answer to the handshake.

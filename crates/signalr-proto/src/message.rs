@@ -11,12 +11,15 @@ pub type Headers = BTreeMap<String, String>;
 /// A call of a hub method (type 1), or a stream request (type 4, then `invocation_id` is set).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Invocation {
+    /// The message's `headers`.
     pub headers: Headers,
-    /// `None`: a non-blocking call, to which no Completion may answer.
+    /// `invocationId`: the id the Completion (or the stream's items) will carry. `None`: a non-blocking call, to which no Completion may answer.
     pub invocation_id: Option<String>,
+    /// `target`: the name of the hub method to call.
     pub target: String,
+    /// `arguments`: the method's arguments, in order (without the ones streamed by `stream_ids`).
     pub arguments: Vec<Value>,
-    /// The ids of the client-to-server streams that stand in for some of the arguments.
+    /// `streamIds`: the ids of the client-to-server streams that stand in for some of the arguments.
     pub stream_ids: Vec<String>,
 }
 
@@ -24,8 +27,11 @@ pub struct Invocation {
 /// `invocation_id` = a stream id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StreamItem {
+    /// The message's `headers`.
     pub headers: Headers,
+    /// `invocationId`: the stream the item belongs to.
     pub invocation_id: String,
+    /// `item`: the value the stream yields.
     pub item: Value,
 }
 
@@ -43,10 +49,12 @@ pub enum Outcome {
 /// The end of an invocation or stream (type 3).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Completion {
+    /// The message's `headers`.
     pub headers: Headers,
-    /// Always set by conforming peers; `None` accepts servers that answer a non-blocking call with
+    /// `invocationId`: the invocation or stream this completes. Always set by conforming peers; `None` accepts servers that answer a non-blocking call with
     /// an id-less Completion (such a Completion answers nothing and is dropped by the client).
     pub invocation_id: Option<String>,
+    /// `result` or `error`, or neither.
     pub outcome: Outcome,
 }
 
@@ -63,22 +71,35 @@ pub enum HubMessage {
     StreamInvocation(Invocation),
     /// Type 5: the client no longer wants the stream `invocation_id`.
     CancelInvocation {
+        /// The message's `headers`.
         headers: Headers,
+        /// `invocationId`: the stream to cancel.
         invocation_id: String,
     },
     /// Type 6: keep-alive.
     Ping,
     /// Type 7: the peer closes the connection; `allow_reconnect` lets the client reconnect.
     Close {
+        /// `error`: why the connection was closed; `None` for a normal close.
         error: Option<String>,
+        /// `allowReconnect`: whether the client may reconnect (`false` when absent).
         allow_reconnect: bool,
     },
     /// Type 8 (stateful reconnect): every message up to `sequence_id` has arrived.
-    Ack { sequence_id: u64 },
+    Ack {
+        /// `sequenceId`: the number of the last message received.
+        sequence_id: u64,
+    },
     /// Type 9 (stateful reconnect): the next message the sender sends is number `sequence_id`.
-    Sequence { sequence_id: u64 },
+    Sequence {
+        /// `sequenceId`: the number of the sender's next message.
+        sequence_id: u64,
+    },
     /// A type this crate does not know: the spec says to ignore it, so it is reported, not refused.
-    Unknown { kind: u64 },
+    Unknown {
+        /// The numeric `type` of the message.
+        kind: u64,
+    },
 }
 
 impl HubMessage {

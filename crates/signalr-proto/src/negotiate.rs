@@ -9,8 +9,11 @@ pub const NEGOTIATE_VERSION: u32 = 1;
 /// A transport of ASP.NET Core SignalR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HttpTransportType {
+    /// `WebSockets`: one WebSocket carries both directions.
     WebSockets,
+    /// `ServerSentEvents`: an event stream from the server, POST requests to it (text only).
     ServerSentEvents,
+    /// `LongPolling`: GET requests poll the server, POST requests send to it.
     LongPolling,
 }
 
@@ -39,7 +42,9 @@ impl HttpTransportType {
 /// How frames travel: text (the JSON hub protocol) or binary (MessagePack).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransferFormat {
+    /// `Text`: UTF-8 frames (the JSON hub protocol).
     Text,
+    /// `Binary`: binary frames (the MessagePack hub protocol).
     Binary,
 }
 
@@ -56,7 +61,9 @@ impl TransferFormat {
 /// A transport the server offers, with the formats it offers it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvailableTransport {
+    /// `transport`: the transport offered.
     pub transport: HttpTransportType,
+    /// `transferFormats`: the formats it is offered in, those this crate does not know left out.
     pub transfer_formats: Vec<TransferFormat>,
 }
 
@@ -67,6 +74,7 @@ pub struct Negotiation {
     pub connection_id: Option<String>,
     /// The secret that goes in `?id=` (version 1 and later).
     pub connection_token: Option<String>,
+    /// `negotiateVersion`: the version the server answered in (0 when absent).
     pub negotiate_version: u32,
     /// The transports in the server's order of preference, those this crate does not know
     /// left out.
@@ -93,18 +101,24 @@ pub enum NegotiateResponse {
     Connect(Negotiation),
     /// Negotiate again at `url` (Azure SignalR and the like), with this token from then on.
     Redirect {
+        /// `url`: where to negotiate next.
         url: String,
+        /// `accessToken`: the bearer token for the requests from then on.
         access_token: Option<String>,
     },
     /// The server refuses the connection.
     Error(String),
     /// A classic ASP.NET SignalR server answered (its answer has `ProtocolVersion`).
-    Classic { protocol_version: String },
+    Classic {
+        /// `ProtocolVersion`: the classic server's protocol version, e.g. `1.5`.
+        protocol_version: String,
+    },
 }
 
 /// A negotiate answer that is not one.
 #[derive(Debug, thiserror::Error)]
 pub enum NegotiateError {
+    /// The body is not JSON, or not an object of the expected shape.
     #[error("invalid negotiate answer at line {line}, column {column}: {0}", line = .0.line(), column = .0.column())]
     Json(#[source] serde_json::Error),
 }

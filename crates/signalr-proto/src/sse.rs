@@ -6,8 +6,12 @@
 /// An event stream that breaks the limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SseError {
+    /// An event (its data plus the line being read) is longer than the decoder's limit.
     #[error("a server-sent event is over {max} bytes long")]
-    TooLarge { max: usize },
+    TooLarge {
+        /// The limit in bytes.
+        max: usize,
+    },
 }
 
 /// Reads an event stream fed in chunks of any size.

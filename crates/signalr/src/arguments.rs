@@ -22,10 +22,12 @@ impl Arguments {
         &self.values
     }
 
+    /// How many arguments arrived.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether no argument arrived.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }

@@ -45,10 +45,15 @@ const MAX_REDIRECTS: usize = 100;
 /// The state of a [`HubConnection`] (the official `HubConnectionState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HubConnectionState {
+    /// Not started, or closed for good.
     Disconnected,
+    /// `start` is negotiating, opening the transport or shaking hands.
     Connecting,
+    /// The handshake succeeded: messages flow.
     Connected,
+    /// `stop` is closing the connection.
     Disconnecting,
+    /// The connection was lost and automatic reconnect is trying again.
     Reconnecting,
 }
 
@@ -71,15 +76,26 @@ enum AccessToken {
 pub enum HubEvent {
     /// The server invoked `target` on the client.
     Invocation {
+        /// The client method the server called.
         target: String,
+        /// Its arguments.
         arguments: Arguments,
     },
     /// The connection was lost and automatic reconnect started.
-    Reconnecting { error: Option<Arc<HubError>> },
+    Reconnecting {
+        /// Why the connection was lost, if known.
+        error: Option<Arc<HubError>>,
+    },
     /// Automatic reconnect succeeded, with the new connection id.
-    Reconnected { connection_id: Option<String> },
+    Reconnected {
+        /// The server's id for the new connection (`None` with skip-negotiation).
+        connection_id: Option<String>,
+    },
     /// The connection closed for good (after `stop`, a server close, or failed reconnects).
-    Closed { error: Option<Arc<HubError>> },
+    Closed {
+        /// The error that closed it; `None` after `stop` or a server close without an error.
+        error: Option<Arc<HubError>>,
+    },
 }
 
 #[derive(Clone)]
@@ -133,6 +149,8 @@ impl Default for HubConnectionBuilder {
 }
 
 impl HubConnectionBuilder {
+    /// A builder with the official client's defaults: no URL yet, the JSON hub protocol, every
+    /// transport, no automatic reconnect, keep-alive every 15 s, server timeout 30 s.
     pub fn new() -> Self {
         Self {
             url: None,
@@ -257,6 +275,9 @@ impl HubConnectionBuilder {
         self
     }
 
+    /// The connection, not yet started; [`HubError::InvalidUrl`] without a URL, with a URL that
+    /// is not `http(s)://` or `ws(s)://`, or with a header that HTTP cannot carry;
+    /// [`HubError::Http`] when the default TLS configuration cannot be set up.
     pub fn build(self) -> Result<HubConnection, HubError> {
         let url = self.url.ok_or_else(|| HubError::InvalidUrl {
             url: String::new(),
@@ -395,6 +416,7 @@ impl HubConnection {
         HubConnectionBuilder::new()
     }
 
+    /// The connection's current state.
     pub fn state(&self) -> HubConnectionState {
         *self.shared.state.borrow()
     }
@@ -836,6 +858,7 @@ pub struct HubEvents {
 }
 
 impl HubEvents {
+    /// The next event; `None` once the connection is gone (every clone dropped).
     pub async fn next(&mut self) -> Option<HubEvent> {
         self.rx.recv().await
     }

@@ -10,13 +10,28 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 pub enum HubError {
     /// The URL is not an `http(s)://` or `ws(s)://` URL with a host.
     #[error("invalid hub URL {url}: {reason}")]
-    InvalidUrl { url: String, reason: String },
+    InvalidUrl {
+        /// The URL as given.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// An HTTP request could not be made or its answer not read.
     #[error("HTTP request to {url} failed: {reason}")]
-    Http { url: String, reason: String },
+    Http {
+        /// The URL of the request.
+        url: String,
+        /// Why it failed.
+        reason: String,
+    },
     /// An HTTP request was answered with an unexpected status.
     #[error("{url} answered HTTP {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        /// The URL of the request.
+        url: String,
+        /// The HTTP status code of the answer.
+        status: u16,
+    },
     /// The negotiate answer is not one.
     #[error("negotiate: {0}")]
     Negotiate(#[from] sio_signalr_proto::negotiate::NegotiateError),
