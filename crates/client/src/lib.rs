@@ -4,6 +4,9 @@
 //! per server and multiplexes the namespaces opened on it; a [`Client`] is one namespace
 //! socket (`io("http://host/chat")`). Options keep the JavaScript names and defaults.
 //!
+//! Start here for a client: [`Client::builder`]. For a server, see `sio-server`; for SignalR
+//! hubs, `sio-signalr`.
+//!
 //! - Transports: long-polling, then upgrade to WebSocket; WebSocket only; polling only; TLS
 //!   (rustls) for `https://` URLs; an HTTP `CONNECT` proxy.
 //! - Protocols ([`Protocol`]): Socket.IO v5 (servers 3.x and 4.x, Engine.IO 4), v4 (servers

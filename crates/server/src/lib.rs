@@ -6,6 +6,10 @@
 //! [`Adapter`](adapter::Adapter) trait through which cluster adapters reach other nodes. It serves Socket.IO 3.x/4.x clients (protocol v5)
 //! and, with `allow_eio3`, 1.x/2.x clients (protocol v4).
 //!
+//! Start here for a server: [`SocketIo`] and [`SocketRef`]. The Engine.IO layer underneath is
+//! [`engineio`] (`sio-engineio`); cluster adapters are in `sio-redis-adapter` (and
+//! `sio-cluster-adapter` to write one); the client is `sio-client`.
+//!
 //! ```no_run
 //! use sio_server::{Event, ServerConfig, SocketIo, SocketRef};
 //!
