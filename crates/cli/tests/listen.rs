@@ -18,8 +18,7 @@ use serde_json::json;
 
 /// `sio emit` that must succeed.
 async fn emit(args: &[&str]) {
-    // `--`: a socket id may start with `-`, which would read as an option.
-    let mut full = vec!["emit", "--"];
+    let mut full = vec!["emit"];
     full.extend_from_slice(args);
     let output = run(&full).await;
     assert_eq!(output.code, Some(0), "sio {full:?}: {output:?}");
@@ -101,7 +100,9 @@ async fn listens_to_sio_serve_with_binary() {
     let mut listen = Running::start(&["listen", &url, "--json"]);
     let connect = listen.json_of("connect").await;
     let id = connect["id"].as_str().unwrap().to_owned();
+    // `--`: a socket id may start with `-`, which would read as an option.
     emit(&[
+        "--",
         &url,
         "to",
         &id,
@@ -136,7 +137,9 @@ async fn listens_to_sio_serve_with_binary() {
         .unwrap()
         .trim_end_matches(')')
         .to_owned();
+    // `--`: a socket id may start with `-`, which would read as an option.
     emit(&[
+        "--",
         &url,
         "to",
         &id,
