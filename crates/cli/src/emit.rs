@@ -144,7 +144,7 @@ fn send_error(events: &mut sio_client::EventStream) -> Option<String> {
 
 /// One command-line argument: JSON when it parses, else the text itself. A binary object
 /// (`{"_binary":true,…}`) whose data is not base64 is an error, not an object sent as it is.
-fn parse_arg(index: usize, arg: &str) -> Result<Value, String> {
+pub(crate) fn parse_arg(index: usize, arg: &str) -> Result<Value, String> {
     match serde_json::from_str::<Json>(arg) {
         Ok(json) => from_json(&json).map_err(|error| format!("argument {}: {error}", index + 1)),
         Err(error) => {

@@ -3,9 +3,8 @@
 use std::process::ExitCode;
 
 use sio_client::{ClientEvent, DisconnectReason, Event};
-use time::OffsetDateTime;
 
-use crate::connect::{self, ConnectArgs, EXIT_CONNECTION, Failure};
+use crate::connect::{self, ConnectArgs, EXIT_CONNECTION, EXIT_USAGE, Failure};
 use crate::decode::json::Json;
 use crate::decode::render::show_json;
 use crate::decode::value::to_json;
@@ -91,6 +90,27 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
         return crate::signalr::listen(target, events, json, &args.signalr_listen, stop).await;
     }
     tokio::pin!(stop);
+    // `--emit EVENT ARGS…`: sent after every (re)connect, so a subscription survives.
+    let mut subscriptions = Vec::new();
+    for words in &args.signalr_listen.emits {
+        let Some((event, rest)) = words.split_first() else {
+            continue;
+        };
+        let values = rest
+            .iter()
+            .enumerate()
+            .map(|(index, arg)| crate::emit::parse_arg(index, arg))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| Failure::new(EXIT_USAGE, format!("--emit {event}: {error}")))?;
+        subscriptions.push((event.clone(), values));
+    }
+    let subscribe = |client: &sio_client::Client| {
+        for (event, values) in &subscriptions {
+            if let Err(error) = client.emit_values(event, values.clone()) {
+                eprintln!("sio: --emit {event}: {error}");
+            }
+        }
+    };
     let (client, mut events) = tokio::select! {
         opened = connect::open(&args.url, &args.connect, true) => opened?,
         () = &mut stop => return Ok(()),
@@ -100,6 +120,7 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
         client.id().unwrap_or_default(),
         client.recovered(),
     );
+    subscribe(&client);
     // The number of the reconnection attempt under way, for its failure.
     let mut attempt = 0;
     let outcome = loop {
@@ -116,7 +137,10 @@ async fn listen(args: ListenArgs) -> Result<(), Failure> {
             {
                 printer.event(&event);
             }
-            ClientEvent::Connect { id, recovered } => printer.connected(&args.url, id, recovered),
+            ClientEvent::Connect { id, recovered } => {
+                printer.connected(&args.url, id, recovered);
+                subscribe(&client);
+            }
             ClientEvent::Disconnect(reason) => {
                 printer.disconnected(&reason);
                 if !reason.will_reconnect() {
@@ -202,26 +226,7 @@ struct Printer {
 
 impl Printer {
     fn now(&self) -> String {
-        // UTC to the millisecond, always with three digits so that lines align: RFC 3339
-        // in JSON, the time of day in text.
-        let now = OffsetDateTime::now_utc();
-        let time = format!(
-            "{:02}:{:02}:{:02}.{:03}Z",
-            now.hour(),
-            now.minute(),
-            now.second(),
-            now.millisecond()
-        );
-        if self.json {
-            format!(
-                "{:04}-{:02}-{:02}T{time}",
-                now.year(),
-                u8::from(now.month()),
-                now.day()
-            )
-        } else {
-            time
-        }
+        crate::output::line_time(self.json)
     }
 
     /// A JSON line `{"time", "type", "namespace", …fields}`, or the text `line`.

@@ -57,6 +57,29 @@ impl Style {
 }
 
 /// Prints `value` as one line of JSON on stdout.
+/// The time of a printed line: UTC to the millisecond, always with three digits so that lines
+/// align; RFC 3339 in JSON, the time of day in text.
+pub(crate) fn line_time(json: bool) -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let time = format!(
+        "{:02}:{:02}:{:02}.{:03}Z",
+        now.hour(),
+        now.minute(),
+        now.second(),
+        now.millisecond()
+    );
+    if json {
+        format!(
+            "{:04}-{:02}-{:02}T{time}",
+            now.year(),
+            u8::from(now.month()),
+            now.day()
+        )
+    } else {
+        time
+    }
+}
+
 pub(crate) fn print_json_line(value: &impl serde::Serialize) {
     let line = serde_json::to_string(value).unwrap_or_else(|error| {
         serde_json::json!({ "error": format!("cannot write JSON: {error}") }).to_string()

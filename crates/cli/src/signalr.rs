@@ -9,7 +9,6 @@ use sio_signalr::{
     HttpTransportType, HubConnection, HubConnectionBuilder, HubError, HubEvent, HubProtocol,
     RetryContext,
 };
-use time::OffsetDateTime;
 
 use crate::connect::{
     ConnectArgs, EXIT_ACK_TIMEOUT, EXIT_CONNECTION, EXIT_USAGE, Failure, ProtocolArg, TransportArg,
@@ -45,7 +44,7 @@ pub(crate) struct SignalrArgs {
 /// clap's derive groups the values of each occurrence only with its unstable-v5 feature.)
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SignalrListenArgs {
-    emits: Vec<Vec<String>>,
+    pub(crate) emits: Vec<Vec<String>>,
 }
 
 impl clap::FromArgMatches for SignalrListenArgs {
@@ -73,8 +72,9 @@ impl clap::Args for SignalrListenArgs {
                 .action(clap::ArgAction::Append)
                 .allow_negative_numbers(true)
                 .help(
-                    "SignalR: send this invocation after every (re)connect, so a subscription \
-                     survives reconnection (repeatable; each ARG is JSON or else a string)",
+                    "Emit this event (SignalR: send this invocation) after every (re)connect, so \
+                     a subscription survives reconnection (repeatable; each ARG is JSON or else \
+                     a string)",
                 ),
         )
     }
@@ -348,11 +348,8 @@ async fn stream(connection: &HubConnection, name: &str, values: &[Json]) -> Resu
 
 /// The hub path of a URL, shown where Socket.IO lines show the namespace.
 fn hub_of(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let path = rest
-        .find('/')
-        .map_or("/", |at| rest.get(at..).unwrap_or("/"));
-    path.split(['?', '#']).next().unwrap_or("/").to_owned()
+    url.parse::<http::Uri>()
+        .map_or_else(|_| "/".to_owned(), |uri| uri.path().to_owned())
 }
 
 struct Printer {
@@ -363,24 +360,7 @@ struct Printer {
 
 impl Printer {
     fn now(&self) -> String {
-        let now = OffsetDateTime::now_utc();
-        let time = format!(
-            "{:02}:{:02}:{:02}.{:03}Z",
-            now.hour(),
-            now.minute(),
-            now.second(),
-            now.millisecond()
-        );
-        if self.json {
-            format!(
-                "{:04}-{:02}-{:02}T{time}",
-                now.year(),
-                u8::from(now.month()),
-                now.day()
-            )
-        } else {
-            time
-        }
+        crate::output::line_time(self.json)
     }
 
     fn status(&self, kind: &str, fields: Json, line: String) {

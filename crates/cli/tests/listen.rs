@@ -204,6 +204,34 @@ async fn reconnects_and_says_so() {
     assert_eq!(code, Some(0), "{stderr}");
 }
 
+/// `--emit EVENT ARGS…` goes to the official Node server after the first connect and again
+/// after a reconnection (its `tick` handler sends the value back to the whole namespace).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emits_again_after_every_reconnect() {
+    let mut server = Peer::start("v4", json!({})).await;
+    let url = server.url("/");
+    let mut listen = Running::start(&[
+        "listen",
+        &url,
+        "--json",
+        "--event",
+        "tick",
+        "--emit",
+        "tick",
+        r#"{"sub":1}"#,
+    ]);
+    listen.json_of("connect").await;
+    let first = listen.json_of("event:tick").await;
+    assert_eq!(first["args"], json!([{"sub": 1}]));
+    server.restart().await;
+    listen.json_of("disconnect").await;
+    listen.json_of("reconnect").await;
+    let again = listen.json_of("event:tick").await;
+    assert_eq!(again["args"], json!([{"sub": 1}]));
+    let (code, stderr) = listen.signal("INT").await;
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_are_explained() {
     let v4 = Peer::start("v4", json!({})).await;

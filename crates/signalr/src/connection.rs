@@ -587,6 +587,22 @@ impl HubConnection {
         written.await.map_err(|_| HubError::ConnectionStopped)?
     }
 
+    /// Sends a call that awaits an answer: its id is registered with `pending` before the
+    /// message goes (the answer may come back at once) and forgotten if sending fails.
+    async fn call(
+        &self,
+        pending: Pending,
+        message: impl FnOnce(String) -> HubMessage,
+    ) -> Result<String, HubError> {
+        let id = self.next_invocation_id();
+        lock(&self.shared.pending).insert(id.clone(), pending);
+        if let Err(e) = self.send_message(message(id.clone())).await {
+            lock(&self.shared.pending).remove(&id);
+            return Err(e);
+        }
+        Ok(id)
+    }
+
     fn next_invocation_id(&self) -> String {
         self.shared
             .next_id
@@ -632,21 +648,16 @@ impl HubConnection {
         args: &A,
     ) -> Result<Option<Value>, HubError> {
         let arguments = self.arguments(args)?;
-        let id = self.next_invocation_id();
         let (tx, rx) = oneshot::channel();
-        lock(&self.shared.pending).insert(id.clone(), Pending::Invoke(tx));
-        let sent = self
-            .send_message(HubMessage::Invocation(Invocation {
-                invocation_id: Some(id.clone()),
+        self.call(Pending::Invoke(tx), |id| {
+            HubMessage::Invocation(Invocation {
+                invocation_id: Some(id),
                 target: target.to_owned(),
                 arguments,
                 ..Invocation::default()
-            }))
-            .await;
-        if let Err(e) = sent {
-            lock(&self.shared.pending).remove(&id);
-            return Err(e);
-        }
+            })
+        })
+        .await?;
         rx.await.map_err(|_| HubError::ConnectionStopped)?
     }
 
@@ -666,23 +677,18 @@ impl HubConnection {
         S::Item: Serialize + Send,
     {
         let arguments = self.arguments(args)?;
-        let id = self.next_invocation_id();
         let stream_id = self.next_invocation_id();
         let (tx, rx) = oneshot::channel();
-        lock(&self.shared.pending).insert(id.clone(), Pending::Invoke(tx));
-        let sent = self
-            .send_message(HubMessage::Invocation(Invocation {
-                invocation_id: Some(id.clone()),
+        self.call(Pending::Invoke(tx), |id| {
+            HubMessage::Invocation(Invocation {
+                invocation_id: Some(id),
                 target: target.to_owned(),
                 arguments,
                 stream_ids: vec![stream_id.clone()],
                 ..Invocation::default()
-            }))
-            .await;
-        if let Err(e) = sent {
-            lock(&self.shared.pending).remove(&id);
-            return Err(e);
-        }
+            })
+        })
+        .await?;
         tokio::spawn(self.clone().pump(stream_id, upload));
         let result = rx.await.map_err(|_| HubError::ConnectionStopped)??;
         Ok(result.unwrap_or_else(Value::json_null).deserialize()?)
@@ -757,21 +763,17 @@ impl HubConnection {
         args: &A,
     ) -> Result<HubStream<T>, HubError> {
         let arguments = self.arguments(args)?;
-        let id = self.next_invocation_id();
         let (tx, rx) = mpsc::unbounded_channel();
-        lock(&self.shared.pending).insert(id.clone(), Pending::Stream(tx));
-        let sent = self
-            .send_message(HubMessage::StreamInvocation(Invocation {
-                invocation_id: Some(id.clone()),
-                target: target.to_owned(),
-                arguments,
-                ..Invocation::default()
-            }))
-            .await;
-        if let Err(e) = sent {
-            lock(&self.shared.pending).remove(&id);
-            return Err(e);
-        }
+        let id = self
+            .call(Pending::Stream(tx), |id| {
+                HubMessage::StreamInvocation(Invocation {
+                    invocation_id: Some(id),
+                    target: target.to_owned(),
+                    arguments,
+                    ..Invocation::default()
+                })
+            })
+            .await?;
         Ok(HubStream {
             rx,
             id,
